@@ -1,0 +1,3 @@
+"""codecomp-lsp: a local-first AI code-completion language server."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from codecomp_lsp.server.main import main
+
+main()

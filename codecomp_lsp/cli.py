@@ -1,0 +1,158 @@
+"""`codecomp`: the command line — a completion at a file position, with its timings."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from codecomp_lsp import __version__
+
+
+def _complete(args: argparse.Namespace) -> int:
+    from codecomp_lsp.context.languages import language_for
+    from codecomp_lsp.engine.engine import Engine
+    from codecomp_lsp.features.completion import (
+        CompletionQuery,
+        CompletionService,
+        DocumentSnapshot,
+    )
+    from codecomp_lsp.settings import parse_settings
+
+    path = Path(args.file)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        print(f"codecomp: cannot read {path}: {exc}", file=sys.stderr)
+        return 2
+    if b"\x00" in raw[:65536]:
+        print(f"codecomp: {path} looks binary; not completing", file=sys.stderr)
+        return 2
+    text = raw.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    if not 0 <= args.line < len(lines):
+        print(f"codecomp: line {args.line} out of range (0..{len(lines) - 1})", file=sys.stderr)
+        return 2
+    character = len(lines[args.line]) if args.character is None else args.character
+    if not 0 <= character <= len(lines[args.line]):
+        print(
+            f"codecomp: character {character} out of range (0..{len(lines[args.line])})",
+            file=sys.stderr,
+        )
+        return 2
+
+    raw_settings = {
+        "model": args.model,
+        "device": args.device,
+        "dtype": args.dtype,
+        "candidates": args.candidates,
+    }
+    raw_settings |= {"maxNewTokens": args.max_new_tokens} if args.max_new_tokens else {}
+    if args.multiline:
+        raw_settings["multiline"] = args.multiline
+    parsed = parse_settings({k: v for k, v in raw_settings.items() if v is not None})
+    for message in parsed.errors:
+        print(f"codecomp: {message}", file=sys.stderr)
+    settings = parsed.settings
+    engine = Engine()
+    engine.load(settings)
+    engine.ready.wait()
+    if engine.state != "ready":
+        print(f"codecomp: {engine.error}", file=sys.stderr)
+        return 1
+    service = CompletionService(engine, lambda: settings)
+    spec = language_for(None, str(path))
+    doc = DocumentSnapshot(path.resolve().as_uri(), text, spec.name if spec else None)
+    query = CompletionQuery(
+        doc=doc,
+        line=args.line,
+        character=character,
+        candidates=settings.candidates,
+        automatic=False,
+        feature="cli",
+    )
+    started = time.perf_counter()
+    outcome = engine.submit(lambda: service.complete(query), key=doc.uri).future.result()
+    elapsed = (time.perf_counter() - started) * 1000
+    result = outcome.result
+    info = engine.describe()
+    report = {
+        "file": str(path),
+        "line": args.line,
+        "character": character,
+        "model": info["model"],
+        "device": info["device"],
+        "dtype": info["dtype"],
+        "template": info["template"],
+        "multiline": outcome.context.multiline if outcome.context else None,
+        "suggestions": [s.text for s in outcome.suggestions],
+        "reason": outcome.reason,
+        "promptTokens": result.prompt_tokens if result else 0,
+        "reusedTokens": result.reused_tokens if result else 0,
+        "generatedTokens": result.generated_tokens if result else 0,
+        "firstTokenMs": round(result.first_token_ms, 1) if result else None,
+        "latencyMs": round(elapsed, 1),
+        "loadSeconds": round(engine.loaded.load_seconds, 2) if engine.loaded else None,
+    }
+    engine.shutdown()
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    if not outcome.suggestions:
+        print(f"(no suggestion: {outcome.reason or 'empty'})")
+    for i, suggestion in enumerate(outcome.suggestions):
+        head = lines[args.line][:character]
+        print(f"--- suggestion {i + 1} ---")
+        print(
+            f"{head}\x1b[2m{suggestion.text}\x1b[0m"
+            if sys.stdout.isatty()
+            else f"{head}{suggestion.text}"
+        )
+    print(
+        f"--- {report['model']} on {report['device']} ({report['dtype']}, {report['template']} template): "
+        f"{report['promptTokens']} prompt tokens, {report['reusedTokens']} reused, "
+        f"{report['generatedTokens']} generated, first token {report['firstTokenMs']} ms, "
+        f"total {report['latencyMs']} ms (model load {report['loadSeconds']} s)"
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="codecomp", description="codecomp command line")
+    parser.add_argument("--version", action="version", version=f"codecomp {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    complete = sub.add_parser(
+        "complete", help="print the completion at FILE:LINE:CHARACTER (0-based)"
+    )
+    complete.add_argument("file")
+    complete.add_argument("--line", type=int, required=True, help="0-based line")
+    complete.add_argument(
+        "--character", type=int, help="0-based column in characters (default: end of line)"
+    )
+    complete.add_argument(
+        "--model", help="model directory, .gguf file or hub id (default: codecomp-tiny)"
+    )
+    complete.add_argument("--device", default=None)
+    complete.add_argument("--dtype", default=None)
+    complete.add_argument("--candidates", type=int, default=1)
+    complete.add_argument("--max-new-tokens", type=int, default=None)
+    complete.add_argument("--multiline", choices=["auto", "always", "never"], default=None)
+    complete.add_argument("--json", action="store_true", help="print a JSON report")
+    complete.set_defaults(func=_complete)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("transformers").setLevel(logging.ERROR)
+    sys.exit(args.func(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+"""The decoding loop: reuse the cached prefix, prefill the rest in chunks, decode candidates in a batch.
+
+We own this loop instead of calling `generate()`: it re-feeds a fully cached prompt, its prompt-lookup
+decoding is wrong with a reused cache, and it cannot check for cancellation between steps.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from transformers import DynamicCache
+
+from codecomp_lsp.engine.kvcache import PrefixCache, from_dynamic_cache, to_dynamic_cache
+from codecomp_lsp.engine.loader import LoadedModel
+
+# (candidate index, text so far) -> None; called on the worker thread.
+StreamCallback = Callable[[int, str], None]
+# text so far -> True to stop this candidate.
+StopCheck = Callable[[str], bool]
+
+
+class Cancelled(Exception):
+    """The request was cancelled or superseded."""
+
+
+@dataclass
+class GenerationRequest:
+    key: str  # cache slot key: the document uri
+    prompt_ids: list[int]
+    max_new_tokens: int = 64
+    candidates: int = 1
+    temperature: float = 0.0  # 0 → greedy for the first candidate; others always sample
+    top_p: float = 0.95
+    seed: int = 0
+    stop_check: StopCheck | None = None
+    on_text: StreamCallback | None = None
+    on_finish: StreamCallback | None = None  # (candidate, final text) as each candidate ends
+    cancel: threading.Event = field(default_factory=threading.Event)
+    deadline: float | None = None  # time.monotonic() after which decoding stops early
+    reuse: bool = True
+
+
+@dataclass
+class Candidate:
+    text: str
+    token_ids: list[int]
+    mean_logprob: float
+    finish: str  # "stop" (stop token or stop check), "length", "deadline", "cancelled"
+
+
+@dataclass
+class GenerationResult:
+    candidates: list[Candidate]
+    prompt_tokens: int
+    reused_tokens: int
+    prefilled_tokens: int
+    generated_tokens: int
+    prefill_ms: float
+    first_token_ms: float
+    total_ms: float
+    cancelled: bool = False
+
+
+def _sample(
+    logits: torch.Tensor, temperature: float, top_p: float, gen: torch.Generator
+) -> torch.Tensor:
+    probs = torch.softmax(logits.float() / max(temperature, 1e-4), dim=-1)
+    if top_p < 1.0:
+        sorted_probs, order = torch.sort(probs, descending=True)
+        keep = torch.cumsum(sorted_probs, dim=-1) - sorted_probs < top_p
+        sorted_probs = sorted_probs * keep
+        choice = torch.multinomial(
+            sorted_probs / sorted_probs.sum(-1, keepdim=True), 1, generator=gen
+        )
+        return order.gather(-1, choice).squeeze(-1)
+    return torch.multinomial(probs, 1, generator=gen).squeeze(-1)
+
+
+class Decoder:
+    """Runs generation requests against one loaded model; call only from the worker thread."""
+
+    def __init__(self, loaded: LoadedModel, cache: PrefixCache, prefill_chunk: int = 512) -> None:
+        self.loaded = loaded
+        self.cache = cache
+        self.prefill_chunk = prefill_chunk
+
+    def _forward(self, ids: torch.Tensor, past: DynamicCache) -> torch.Tensor:
+        out = self.loaded.model(
+            input_ids=ids, past_key_values=past, use_cache=True, logits_to_keep=1
+        )
+        return out.logits[:, -1, :]
+
+    def _store(self, key: str, tokens: np.ndarray, past: DynamicCache, row: int = 0) -> None:
+        length = min(len(tokens), past.get_seq_length())
+        if length > 0:
+            self.cache.store(key, tokens[:length].copy(), from_dynamic_cache(past, length, row))
+
+    @torch.inference_mode()
+    def run(self, req: GenerationRequest) -> GenerationResult:
+        started = time.perf_counter()
+        device = self.loaded.device
+        ids = np.asarray(req.prompt_ids, dtype=np.int64)
+        if len(ids) == 0:
+            raise ValueError("empty prompt")
+        reuse = req.reuse and self.loaded.reusable_cache
+        entry, common = self.cache.lookup(req.key, ids) if reuse else (None, 0)
+        # The last prompt token is always fed: its logits start decoding.
+        reused = min(common, len(ids) - 1)
+        if entry is not None and reused > 0:
+            past = to_dynamic_cache(entry.layers, reused)
+        else:
+            reused = 0
+            past = DynamicCache(config=self.loaded.model.config)
+
+        # Prefill the uncached tail in chunks, checking for cancellation between them; what was
+        # prefilled before a cancellation is kept, so a superseded request's work still counts.
+        pos = reused
+        logits: torch.Tensor | None = None
+        while pos < len(ids):
+            if req.cancel.is_set():
+                if reuse:
+                    self._store(req.key, ids[:pos], past)
+                raise Cancelled()
+            end = min(len(ids), pos + self.prefill_chunk)
+            chunk = torch.from_numpy(ids[pos:end]).unsqueeze(0).to(device)
+            logits = self._forward(chunk, past)
+            pos = end
+        assert logits is not None
+        prefill_ms = (time.perf_counter() - started) * 1000
+
+        n = max(1, req.candidates)
+        if n > 1:
+            past.batch_repeat_interleave(n)
+            logits = logits.expand(n, -1)
+        gen = torch.Generator(device="cpu").manual_seed(req.seed)
+        tokenizer = self.loaded.tokenizer
+        stop_ids = self.loaded.stop_ids
+        tokens: list[list[int]] = [[] for _ in range(n)]
+        logprob_sums = [0.0] * n
+        finish: list[str | None] = [None] * n
+        texts = [""] * n
+        reported = [False] * n
+        fed = [0] * n  # generated tokens of each row that are inside the cache
+        first_token_ms = 0.0
+        step = 0
+        while True:
+            logprobs = torch.log_softmax(logits.float(), dim=-1).cpu()
+            greedy = logprobs.argmax(dim=-1)
+            if n > 1 or req.temperature > 0:
+                sampled = _sample(logprobs, max(req.temperature, 0.7), req.top_p, gen)
+                if req.temperature <= 0:
+                    sampled[0] = greedy[0]
+                choice = sampled
+            else:
+                choice = greedy
+            step += 1
+            if step == 1:
+                first_token_ms = (time.perf_counter() - started) * 1000
+            for row in range(n):
+                if finish[row] is not None:
+                    continue
+                token = int(choice[row])
+                if token in stop_ids:
+                    finish[row] = "stop"
+                    continue
+                tokens[row].append(token)
+                logprob_sums[row] += float(logprobs[row, token])
+                texts[row] = tokenizer.decode(tokens[row], skip_special_tokens=False)
+                if req.on_text is not None:
+                    req.on_text(row, texts[row])
+                if req.stop_check is not None and req.stop_check(texts[row]):
+                    finish[row] = "stop"
+                elif len(tokens[row]) >= req.max_new_tokens:
+                    finish[row] = "length"
+            if req.on_finish is not None:
+                for row in range(n):
+                    if finish[row] is not None and not reported[row]:
+                        reported[row] = True
+                        req.on_finish(row, texts[row])
+            if all(f is not None for f in finish):
+                break
+            if req.cancel.is_set():
+                finish = [f or "cancelled" for f in finish]
+                break
+            if req.deadline is not None and time.monotonic() > req.deadline:
+                finish = [f or "deadline" for f in finish]
+                break
+            feed = torch.tensor(
+                [
+                    [tokens[r][-1] if tokens[r] and finish[r] is None else choice[r]]
+                    for r in range(n)
+                ],
+                dtype=torch.long,
+                device=device,
+            )
+            for r in range(n):
+                if finish[r] is None:
+                    fed[r] += 1
+            logits = self._forward(feed, past)
+
+        if reuse:
+            # Keep prompt + the first candidate's tokens, so accepting it costs nothing next time.
+            row_tokens = np.concatenate([ids, np.asarray(tokens[0][: fed[0]], dtype=np.int64)])
+            self._store(req.key, row_tokens, past, row=0)
+
+        total = len(ids)
+        generated = sum(len(t) for t in tokens)
+        candidates = [
+            Candidate(
+                text=texts[r],
+                token_ids=tokens[r],
+                mean_logprob=logprob_sums[r] / max(1, len(tokens[r])),
+                finish=finish[r] or "stop",
+            )
+            for r in range(n)
+        ]
+        return GenerationResult(
+            candidates=candidates,
+            prompt_tokens=total,
+            reused_tokens=reused,
+            prefilled_tokens=total - reused,
+            generated_tokens=generated,
+            prefill_ms=prefill_ms,
+            first_token_ms=first_token_ms,
+            total_ms=(time.perf_counter() - started) * 1000,
+            cancelled=any(f == "cancelled" for f in finish),
+        )

@@ -1,0 +1,237 @@
+"""Load a causal LM and its tokenizer from a local directory, a GGUF file or a hub id — offline first."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from codecomp_lsp.prompt.templates import FimTemplate, detect_template, template_by_name
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL_NAME = "codecomp-tiny"
+
+
+class ModelLoadError(RuntimeError):
+    """The model could not be loaded; the message is meant for the user."""
+
+
+@dataclass
+class LoadedModel:
+    model: Any
+    tokenizer: Any
+    name: str
+    device: torch.device
+    dtype: torch.dtype
+    template: FimTemplate
+    stop_ids: frozenset[int]
+    reusable_cache: (
+        bool  # every layer's cache can be cropped (no sliding windows, no recurrent state)
+    )
+    load_seconds: float
+    has_chat_template: bool
+
+
+def default_model_path() -> Path | None:
+    """The shipped codecomp-tiny, inside the installed package or beside a source checkout."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (
+        here / "models" / DEFAULT_MODEL_NAME,
+        here.parent / "models" / DEFAULT_MODEL_NAME,
+    ):
+        if (candidate / "config.json").is_file():
+            return candidate
+    return None
+
+
+def pick_device(requested: str) -> torch.device:
+    if requested and requested != "auto":
+        try:
+            device = torch.device(requested)
+        except RuntimeError as exc:
+            raise ModelLoadError(f"unknown device {requested!r}: {exc}") from exc
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ModelLoadError(f"device {requested!r} was asked for but CUDA is not available")
+        if device.type == "mps" and not torch.backends.mps.is_available():
+            raise ModelLoadError("device 'mps' was asked for but MPS is not available")
+        return device
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+_DTYPES = {
+    "float32": torch.float32,
+    "fp32": torch.float32,
+    "bfloat16": torch.bfloat16,
+    "bf16": torch.bfloat16,
+}
+_DTYPES |= {"float16": torch.float16, "fp16": torch.float16}
+
+
+def _fastest_cpu_dtype(width: int = 1024) -> torch.dtype:
+    """Time a decode-shaped and a prefill-shaped matmul in fp32 and bf16; bf16 only if it wins both."""
+    results: dict[torch.dtype, list[float]] = {}
+    for dtype in (torch.float32, torch.bfloat16):
+        weight = torch.randn(width, 4 * width, dtype=dtype)
+        timings = []
+        for rows in (1, 256):
+            x = torch.randn(rows, width, dtype=dtype)
+            x @ weight  # warm-up
+            start = time.perf_counter()
+            for _ in range(5):
+                x @ weight
+            timings.append(time.perf_counter() - start)
+        results[dtype] = timings
+    fp32, bf16 = results[torch.float32], results[torch.bfloat16]
+    return torch.bfloat16 if all(b < f for b, f in zip(bf16, fp32, strict=False)) else torch.float32
+
+
+def pick_dtype(requested: str, device: torch.device) -> torch.dtype:
+    if requested and requested != "auto":
+        if requested not in _DTYPES:
+            raise ModelLoadError(
+                f"unknown dtype {requested!r}; use auto, float32, bfloat16 or float16"
+            )
+        return _DTYPES[requested]
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.type == "mps":
+        return torch.float16
+    return _fastest_cpu_dtype()
+
+
+def _source_kwargs(spec: str) -> tuple[str, dict[str, Any]]:
+    """Map a --model value to from_pretrained's path and kwargs (gguf_file for GGUF)."""
+    path = Path(spec).expanduser()
+    if path.suffix.lower() == ".gguf":
+        if not path.is_file():
+            raise ModelLoadError(f"GGUF file not found: {path}")
+        return str(path.parent), {"gguf_file": path.name}
+    if path.is_dir():
+        ggufs = sorted(path.glob("*.gguf"))
+        if not (path / "config.json").is_file() and len(ggufs) == 1:
+            return str(path), {"gguf_file": ggufs[0].name}
+        if not (path / "config.json").is_file():
+            raise ModelLoadError(f"{path} has no config.json (and not exactly one .gguf file)")
+        return str(path), {}
+    if path.exists():
+        raise ModelLoadError(f"{path} is neither a model directory nor a .gguf file")
+    if spec.count("/") != 1 or spec.startswith((".", "/", "~")):
+        raise ModelLoadError(
+            f"model not found: {spec!r} is not a directory, a .gguf file or a hub id"
+        )
+    return spec, {}
+
+
+def _from_pretrained(factory: Any, source: str, kwargs: dict[str, Any]) -> Any:
+    """Local cache first; the hub only when the user allowed network and the cache misses."""
+    try:
+        return factory.from_pretrained(source, local_files_only=True, **kwargs)
+    except OSError:
+        if os.environ.get("HF_HUB_OFFLINE") == "1" or Path(source).exists():
+            raise
+        return factory.from_pretrained(source, **kwargs)
+
+
+def _stop_ids(tokenizer: Any, template: FimTemplate, model: Any) -> frozenset[int]:
+    vocab = tokenizer.get_vocab()
+    ids = {vocab[s] for s in template.stops if s in vocab}
+    for source in (tokenizer.eos_token_id, getattr(model.generation_config, "eos_token_id", None)):
+        if isinstance(source, int):
+            ids.add(source)
+        elif isinstance(source, list):
+            ids.update(i for i in source if isinstance(i, int))
+    return frozenset(ids)
+
+
+def load_model(
+    spec: str | None,
+    *,
+    device: str = "auto",
+    dtype: str = "auto",
+    fim_template: str | None = None,
+    allow_pickle: bool = False,
+    trust_remote_code: bool = False,
+    dequantize_gguf: bool = True,
+) -> LoadedModel:
+    """Load and place a model; raise ModelLoadError with a message a user can act on."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    started = time.perf_counter()
+    if not spec:
+        default = default_model_path()
+        if default is None:
+            raise ModelLoadError(
+                "no model given and the default codecomp-tiny is not installed; pass --model "
+                "(a local model directory, a .gguf file or a hub id) or set codecomp.model"
+            )
+        spec = str(default)
+    source, kwargs = _source_kwargs(spec)
+    torch_device = pick_device(device)
+    torch_dtype = pick_dtype(dtype, torch_device)
+    common = {"trust_remote_code": trust_remote_code, **kwargs}
+    try:
+        tokenizer = _from_pretrained(AutoTokenizer, source, common)
+        model_kwargs: dict[str, Any] = {"dtype": torch_dtype, **common}
+        if "gguf_file" not in kwargs:
+            model_kwargs["use_safetensors"] = None if allow_pickle else True
+        elif dequantize_gguf:
+            from transformers import GgufConfig
+
+            # Packed GGUF blocks run through slow fallback kernels on CPU; dense weights decode ~10x faster.
+            model_kwargs["quantization_config"] = GgufConfig(
+                gguf_file=kwargs["gguf_file"], dequantize=True
+            )
+        model = _from_pretrained(AutoModelForCausalLM, source, model_kwargs)
+    except ModelLoadError:
+        raise
+    except (OSError, ValueError, RuntimeError, ImportError, KeyError) as exc:
+        hint = ""
+        if "safetensors" in str(exc).lower() and not allow_pickle:
+            hint = " (only safetensors weights are loaded unless allowPickle is set)"
+        raise ModelLoadError(f"could not load model {spec!r}: {exc}{hint}") from exc
+    try:
+        model.to(torch_device)
+    except (RuntimeError, torch.OutOfMemoryError) as exc:
+        raise ModelLoadError(f"could not move model to {torch_device}: {exc}") from exc
+    model.eval()
+    vocab = tokenizer.get_vocab()
+    if fim_template and fim_template != "auto":
+        try:
+            template = template_by_name(fim_template)
+        except KeyError as exc:
+            raise ModelLoadError(f"unknown FIM template {fim_template!r}") from exc
+    else:
+        template = detect_template(vocab)
+    layer_types = getattr(model.config.get_text_config(decoder=True), "layer_types", None) or []
+    reusable = all(t == "full_attention" for t in layer_types)
+    loaded = LoadedModel(
+        model=model,
+        tokenizer=tokenizer,
+        name=Path(spec).name if Path(spec).exists() else spec,
+        device=torch_device,
+        dtype=torch_dtype,
+        template=template,
+        stop_ids=_stop_ids(tokenizer, template, model),
+        reusable_cache=reusable,
+        load_seconds=time.perf_counter() - started,
+        has_chat_template=bool(getattr(tokenizer, "chat_template", None)),
+    )
+    log.info(
+        "loaded %s on %s (%s), template %s, %.1fs",
+        loaded.name,
+        torch_device,
+        torch_dtype,
+        template.name,
+        loaded.load_seconds,
+    )
+    return loaded

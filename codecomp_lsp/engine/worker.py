@@ -1,0 +1,88 @@
+"""One thread owns the model: jobs run there in order, and a newer job for a key supersedes older ones."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from codecomp_lsp.engine.decoder import Cancelled
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(eq=False)
+class Job:
+    fn: Callable[[], Any]
+    key: str | None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    future: Future = field(default_factory=Future)
+
+
+class ModelWorker:
+    """A single daemon thread with a FIFO of jobs; LSP handlers await the futures it resolves."""
+
+    def __init__(self, name: str = "codecomp-model") -> None:
+        self._queue: queue.Queue[Job | None] = queue.Queue()
+        self._lock = threading.Lock()
+        self._live: dict[str, list[Job]] = {}
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(
+        self,
+        fn: Callable[[], Any],
+        *,
+        key: str | None = None,
+        cancel: threading.Event | None = None,
+        supersede: bool = True,
+    ) -> Job:
+        job = Job(fn=fn, key=key, cancel=cancel or threading.Event())
+        with self._lock:
+            if key is not None:
+                if supersede:
+                    for older in self._live.get(key, []):
+                        older.cancel.set()
+                self._live.setdefault(key, []).append(job)
+        self._queue.put(job)
+        return job
+
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    def shutdown(self, wait: bool = False) -> None:
+        with self._lock:
+            for jobs in self._live.values():
+                for job in jobs:
+                    job.cancel.set()
+        self._queue.put(None)
+        if wait:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            try:
+                if job.cancel.is_set():
+                    raise Cancelled()
+                if job.future.set_running_or_notify_cancel():
+                    job.future.set_result(job.fn())
+            except BaseException as exc:  # noqa: BLE001 - the job's caller decides what an error means
+                if not job.future.done():
+                    job.future.set_exception(exc)
+                if not isinstance(exc, Cancelled | Exception):
+                    raise
+            finally:
+                if job.key is not None:
+                    with self._lock:
+                        jobs = self._live.get(job.key, [])
+                        if job in jobs:
+                            jobs.remove(job)
+                        if not jobs:
+                            self._live.pop(job.key, None)

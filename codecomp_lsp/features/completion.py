@@ -1,0 +1,306 @@
+"""Code completion: cursor context → prompt → model → post-processing, plus the typed-ahead shortcut.
+
+`complete()` runs on the model thread (it tokenizes, parses and decodes); `typed_ahead()` is a few
+string comparisons and runs on the event loop, so a user typing what we suggested gets the rest at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from codecomp_lsp.context.cursor import extract_context
+from codecomp_lsp.context.languages import LanguageSpec, language_for
+from codecomp_lsp.context.snippets import collect_snippets
+from codecomp_lsp.context.types import CursorContext
+from codecomp_lsp.engine.decoder import Cancelled, GenerationRequest, GenerationResult
+from codecomp_lsp.engine.engine import Engine
+from codecomp_lsp.postprocess.parse_check import parse_penalty, rank_candidates
+from codecomp_lsp.postprocess.pipeline import clean_completion
+from codecomp_lsp.prompt.builder import PromptBuilder
+from codecomp_lsp.settings import Settings
+
+# Lines around the cursor handed to the context layer: bounds parse cost on huge files. The start is
+# a multiple of the context's line step so its window snapping is unaffected.
+WINDOW_LINES_BEFORE = 1024
+WINDOW_LINES_AFTER = 512
+LINE_STEP = 16
+MAX_BLOCK_LINES = 16
+
+
+@dataclass(frozen=True)
+class DocumentSnapshot:
+    uri: str
+    text: str
+    language_id: str | None = None
+    version: int | None = None
+
+
+@dataclass
+class CompletionQuery:
+    doc: DocumentSnapshot
+    line: int
+    character: int  # code points
+    candidates: int = 1
+    automatic: bool = True  # typed, not explicitly invoked: mid-word positions get nothing
+    open_docs: list[DocumentSnapshot] = field(default_factory=list)
+    on_text: Callable[[str], None] | None = None  # the first candidate's text as it grows
+    on_candidate: Callable[[Suggestion], None] | None = None  # each cleaned candidate as it ends
+    cancel: threading.Event = field(default_factory=threading.Event)
+    feature: str = "inline"
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    text: str  # inserted at the cursor
+    score: float  # mean token log-probability
+    parse_penalty: int = 0
+
+
+@dataclass
+class CompletionOutcome:
+    suggestions: list[Suggestion]
+    incomplete: bool = False
+    reason: str = ""  # why there is nothing: "mid-word", "disabled", "empty", "cancelled"
+    result: GenerationResult | None = None
+    typed_ahead: bool = False
+    context: CursorContext | None = None
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """The last suggestion shown in a document, for answering typed-ahead keystrokes."""
+
+    line: int
+    head: str  # the document text before the cursor line
+    line_prefix: str
+    line_suffix: str
+    text: str
+
+
+def _line_window(text: str, line: int) -> tuple[str, int, int]:
+    """The text of the lines around `line`, the cursor line inside it, and the first line's number."""
+    lines = text.split("\n")
+    line = max(0, min(line, len(lines) - 1))
+    start = max(0, line - WINDOW_LINES_BEFORE)
+    start -= start % LINE_STEP
+    end = min(len(lines), line + WINDOW_LINES_AFTER + 1)
+    if start == 0 and end == len(lines):
+        return text, line, 0
+    return "\n".join(lines[start:end]), line - start, start
+
+
+def _offset_of(text: str, line: int, character: int) -> int:
+    offset = 0
+    for _ in range(line):
+        nl = text.find("\n", offset)
+        if nl < 0:
+            return len(text)
+        offset = nl + 1
+    return offset + character
+
+
+def _leading_ws(s: str) -> str:
+    return s[: len(s) - len(s.lstrip(" \t"))]
+
+
+def make_stop_check(ctx: CursorContext, spec: LanguageSpec | None) -> Callable[[str], bool]:
+    """Stop decoding once the rest of the line, or the block, is complete; post-processing trims."""
+    if not ctx.multiline:
+        return lambda text: (
+            "\n" in text.lstrip("\n") or (text.startswith("\n") and not ctx.line_prefix.strip())
+        )
+    indent_based = spec is not None and getattr(spec, "indent_blocks", spec.name == "python")
+    body = ctx.block_indent if ctx.block_indent is not None else ctx.indent
+
+    def stop(text: str) -> bool:
+        lines = text.split("\n")
+        if len(lines) > MAX_BLOCK_LINES + 1:
+            return True
+        complete = lines[1:-1] if text.startswith("\n") or ctx.line_prefix.strip() else lines[:-1]
+        if indent_based:
+            return any(ln.strip() and len(_leading_ws(ln)) < len(body) for ln in complete[1:])
+        depth = 0
+        for ch in text:
+            depth += (ch in "{([") - (ch in "})]")
+            if depth < 0:
+                return True
+        return False
+
+    return stop
+
+
+class CompletionService:
+    """Completion for the server and the CLI; one instance per engine."""
+
+    def __init__(self, engine: Engine, settings: Callable[[], Settings]) -> None:
+        self.engine = engine
+        self.settings = settings
+        self._builder: PromptBuilder | None = None
+        self._shown: dict[str, _Shown] = {}
+        self._lock = threading.Lock()
+
+    # -- event loop ---------------------------------------------------------------------------
+    def typed_ahead(self, query: CompletionQuery) -> CompletionOutcome | None:
+        """The rest of the last suggestion when the user typed its beginning; None when it doesn't apply."""
+        with self._lock:
+            shown = self._shown.get(query.doc.uri)
+        if shown is None or shown.line != query.line:
+            return None
+        text = query.doc.text
+        start = _offset_of(text, query.line, 0)
+        end = text.find("\n", start)
+        line_text = text[start:] if end < 0 else text[start:end]
+        line_prefix, line_suffix = line_text[: query.character], line_text[query.character :]
+        if line_suffix != shown.line_suffix or not line_prefix.startswith(shown.line_prefix):
+            return None
+        typed = line_prefix[len(shown.line_prefix) :]
+        if not typed or not shown.text.startswith(typed) or len(typed) >= len(shown.text):
+            return None
+        if text[:start] != shown.head:
+            return None
+        rest = shown.text[len(typed) :]
+        self.engine.stats.add(typedAheadHits=1)
+        return CompletionOutcome([Suggestion(rest, 0.0)], typed_ahead=True)
+
+    def forget(self, uri: str) -> None:
+        with self._lock:
+            self._shown.pop(uri, None)
+
+    # -- model thread -------------------------------------------------------------------------
+    def builder(self) -> PromptBuilder:
+        loaded, _ = self.engine.require()
+        settings = self.settings()
+        if (
+            self._builder is None
+            or self._builder.template is not loaded.template
+            or self._builder.max_prompt_tokens != settings.maxPromptTokens
+            or self._builder.counter._tokenizer is not loaded.tokenizer
+        ):
+            self._builder = PromptBuilder(
+                loaded.tokenizer, loaded.template, settings.maxPromptTokens
+            )
+        return self._builder
+
+    def context_for(
+        self, query: CompletionQuery, builder: PromptBuilder
+    ) -> tuple[CursorContext, str, int, LanguageSpec | None]:
+        """The cursor context, the windowed text it came from, and the cursor's offset in that text."""
+        settings = self.settings()
+        doc = query.doc
+        spec = language_for(doc.language_id, doc.uri)
+        window, line, _ = _line_window(doc.text, query.line)
+        prefix_budget, suffix_budget, snippet_budget = builder.budgets()
+        ctx = extract_context(
+            window,
+            line,
+            query.character,
+            spec,
+            count_tokens=builder.counter.count,
+            prefix_budget=prefix_budget,
+            suffix_budget=suffix_budget,
+            line_step=LINE_STEP,
+        )
+        if settings.multiline != "auto":
+            ctx = replace(ctx, multiline=settings.multiline == "always")
+        others = [
+            (d.uri, d.text, language_for(d.language_id, d.uri))
+            for d in query.open_docs
+            if d.uri != doc.uri and len(d.text) < 1_000_000
+        ]
+        if others and snippet_budget > 0:
+            snippets = collect_snippets(
+                ctx.before + ctx.after,
+                spec,
+                doc.uri,
+                others,
+                count_tokens=builder.counter.count,
+                budget=snippet_budget,
+            )
+            ctx = replace(ctx, snippets=snippets)
+        return ctx, window, _offset_of(window, line, ctx.character), spec
+
+    def complete(self, query: CompletionQuery) -> CompletionOutcome:
+        settings = self.settings()
+        doc = query.doc
+        builder = self.builder()
+        ctx, window, offset, spec = self.context_for(query, builder)
+        if not settings.language_enabled(ctx.language or doc.language_id):
+            return CompletionOutcome([], reason="disabled", context=ctx)
+        if ctx.mid_word and query.automatic:
+            return CompletionOutcome([], reason="mid-word", context=ctx)
+        prompt = builder.build(ctx)
+        loaded, _ = self.engine.require()
+
+        on_text = None
+        if query.on_text is not None:
+            stream = query.on_text
+            multiline = ctx.multiline
+
+            def on_text(row: int, text: str) -> None:
+                if row == 0:
+                    stream(text if multiline else text.split("\n", 1)[0])
+
+        on_finish = None
+        if query.on_candidate is not None:
+            emit = query.on_candidate
+            sent: set[str] = set()
+
+            def on_finish(row: int, text: str) -> None:
+                cleaned = clean_completion(text, ctx)
+                if (
+                    cleaned
+                    and cleaned not in sent
+                    and parse_penalty(window, offset, cleaned, spec) <= 0
+                ):
+                    sent.add(cleaned)
+                    emit(Suggestion(cleaned, 0.0))
+
+        request = GenerationRequest(
+            key=doc.uri,
+            prompt_ids=prompt.ids,
+            max_new_tokens=settings.maxNewTokens
+            if ctx.multiline
+            else min(settings.maxNewTokens, 48),
+            candidates=query.candidates,
+            temperature=settings.temperature,
+            stop_check=make_stop_check(ctx, spec),
+            on_text=on_text,
+            on_finish=on_finish,
+            cancel=query.cancel,
+            deadline=time.monotonic() + settings.timeBudgetMs / 1000
+            if settings.timeBudgetMs
+            else None,
+            reuse=settings.kvReuse,
+        )
+        result = self.engine.generate(request)
+        if result.cancelled:
+            raise Cancelled()
+        cleaned: list[tuple[str, float]] = []
+        for cand in result.candidates:
+            text = clean_completion(cand.text, ctx)
+            if text and all(text != seen for seen, _ in cleaned):
+                cleaned.append((text, cand.mean_logprob))
+        scores = dict(cleaned)
+        ranked = rank_candidates([t for t, _ in cleaned], window, offset, spec) if cleaned else []
+        suggestions = [Suggestion(text, scores[text], penalty) for text, penalty in ranked]
+        incomplete = any(c.finish in ("deadline", "length") for c in result.candidates)
+        if suggestions:
+            head_end = _offset_of(doc.text, query.line, 0)
+            with self._lock:
+                self._shown[doc.uri] = _Shown(
+                    query.line,
+                    doc.text[:head_end],
+                    ctx.line_prefix,
+                    ctx.line_suffix,
+                    suggestions[0].text,
+                )
+        return CompletionOutcome(
+            suggestions,
+            incomplete=incomplete,
+            reason="" if suggestions else "empty",
+            result=result,
+            context=ctx,
+        )

@@ -1,0 +1,45 @@
+"""Turn a raw model completion into the text to insert at the cursor, or nothing.
+
+The order matters: the extent is decided first (line or block), then junk inside it is cut
+(repetition, stray closers), then what duplicates the text after the cursor is removed.
+"""
+
+from __future__ import annotations
+
+from codecomp_lsp.context.types import CursorContext
+from codecomp_lsp.postprocess.brackets import balance_brackets
+from codecomp_lsp.postprocess.indentation import reindent, strip_first_line_indent
+from codecomp_lsp.postprocess.overlap import (
+    duplicates_following,
+    strip_after_overlap,
+    strip_suffix_overlap,
+)
+from codecomp_lsp.postprocess.repetition import cut_repetition
+from codecomp_lsp.postprocess.truncate import (
+    DEFAULT_MAX_LINES,
+    first_line,
+    truncate_block,
+)
+from codecomp_lsp.postprocess.whitespace import strip_trailing_whitespace
+
+
+def clean_completion(
+    raw: str, ctx: CursorContext, *, max_lines: int = DEFAULT_MAX_LINES
+) -> str | None:
+    """The cleaned completion for insertion between `line_prefix` and `line_suffix`, or None."""
+    text = raw.replace("\r\n", "\n").replace("\r", "\n")
+    text = strip_first_line_indent(text, ctx)
+    if ctx.multiline:
+        text = reindent(text, ctx)
+        text = truncate_block(text, ctx, max_lines=max_lines)
+    else:
+        text = first_line(text)
+    text = cut_repetition(text, ctx)
+    text = balance_brackets(text, ctx)
+    text = strip_suffix_overlap(text, ctx)
+    if ctx.multiline:
+        text = strip_after_overlap(text, ctx)
+    text = strip_trailing_whitespace(text, ctx)
+    if not text.strip() or duplicates_following(text, ctx):
+        return None
+    return text

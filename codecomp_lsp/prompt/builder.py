@@ -1,0 +1,116 @@
+"""Turn a cursor context into prompt token ids, stable parts first.
+
+Layout: `[snippets][PRE] before [SUF] line_suffix + after [MID] line_prefix`. Each part is tokenized on
+its own and concatenated, so an edit in one part never changes the tokens of the parts before it, and
+typing on the cursor line only changes the tail after the middle marker.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from codecomp_lsp.context.types import CursorContext
+from codecomp_lsp.prompt.templates import FimTemplate
+
+# The cursor line can be huge (minified code); keep this much of it around the cursor.
+MAX_LINE_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Prompt:
+    ids: list[int]
+    middle_start: int  # index of the first token of the cursor line's typed text
+    template: str
+
+
+class TokenCounter:
+    """Tokenizes text segments with a small LRU, since most segments repeat between keystrokes."""
+
+    def __init__(self, tokenizer: Any, capacity: int = 8192) -> None:
+        self._tokenizer = tokenizer
+        self._cache: OrderedDict[str, tuple[int, ...]] = OrderedDict()
+        self._capacity = capacity
+
+    def encode(self, text: str) -> tuple[int, ...]:
+        if not text:
+            return ()
+        hit = self._cache.get(text)
+        if hit is not None:
+            self._cache.move_to_end(text)
+            return hit
+        # split_special_tokens: a file that contains "<|endoftext|>" must not inject a control token.
+        ids = tuple(
+            self._tokenizer(text, add_special_tokens=False, split_special_tokens=True)["input_ids"]
+        )
+        self._cache[text] = ids
+        if len(self._cache) > self._capacity:
+            self._cache.popitem(last=False)
+        return ids
+
+    def count(self, text: str) -> int:
+        return len(self.encode(text))
+
+
+class PromptBuilder:
+    """Builds prompts for one tokenizer and template."""
+
+    def __init__(self, tokenizer: Any, template: FimTemplate, max_prompt_tokens: int) -> None:
+        self.template = template
+        self.counter = TokenCounter(tokenizer)
+        self.max_prompt_tokens = max_prompt_tokens
+        vocab = tokenizer.get_vocab()
+
+        def marker(text: str | None) -> int | None:
+            if not text:
+                return None
+            if text not in vocab:
+                raise ValueError(
+                    f"template {template.name!r}: marker {text!r} is not in the vocabulary"
+                )
+            return vocab[text]
+
+        self._pre = marker(template.prefix)
+        self._suf = marker(template.suffix)
+        self._mid = marker(template.middle)
+        self._sep = marker(template.file_sep) if template.file_sep in vocab else None
+
+    @property
+    def fim(self) -> bool:
+        return self._pre is not None
+
+    def budgets(self) -> tuple[int, int, int]:
+        """(prefix, suffix, snippets) token budgets inside max_prompt_tokens."""
+        total = max(64, self.max_prompt_tokens - 8)
+        if not self.fim:
+            return int(total * 0.85), 0, int(total * 0.15)
+        return int(total * 0.6), int(total * 0.25), int(total * 0.15)
+
+    def build(self, ctx: CursorContext) -> Prompt:
+        enc = self.counter.encode
+        line_prefix = ctx.line_prefix[-MAX_LINE_CHARS:]
+        line_suffix = ctx.line_suffix[:MAX_LINE_CHARS]
+        head: list[int] = []
+        for snippet in ctx.snippets:
+            if self._sep is not None:
+                head.append(self._sep)
+            head.extend(enc(snippet.text if snippet.text.endswith("\n") else snippet.text + "\n"))
+        middle = list(enc(line_prefix))
+        if self.fim:
+            assert self._suf is not None and self._mid is not None
+            body = [self._pre, *enc(ctx.before), self._suf]
+            body.extend(enc(line_suffix + "\n" + ctx.after if line_suffix or ctx.after else ""))
+            body.append(self._mid)
+        else:
+            body = list(enc(ctx.before))
+        ids = head + body
+        overflow = len(ids) + len(middle) - self.max_prompt_tokens
+        if overflow > 0:
+            # The context layer keeps within budget; this only guards against estimates gone wrong.
+            drop_head = min(overflow, len(head))
+            ids = head[drop_head:] + body
+            overflow -= drop_head
+            if overflow > 0:
+                middle = middle[min(overflow, max(0, len(middle) - 16)) :]
+        return Prompt(ids=ids + middle, middle_start=len(ids), template=self.template.name)

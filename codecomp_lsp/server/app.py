@@ -1,0 +1,424 @@
+"""pygls wiring: document sync, settings, progress, and thin handlers over the features."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from lsprotocol import types
+from pygls.capabilities import ServerCapabilitiesBuilder
+from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
+
+from codecomp_lsp import __version__
+from codecomp_lsp.engine.decoder import Cancelled
+from codecomp_lsp.engine.engine import Engine, EngineUnavailable
+from codecomp_lsp.engine.stats import Stats
+from codecomp_lsp.features.completion import (
+    CompletionOutcome,
+    CompletionQuery,
+    CompletionService,
+    DocumentSnapshot,
+    Suggestion,
+)
+from codecomp_lsp.server.documents import (
+    MAX_COMPLETION_CHARS,
+    Document,
+    DocumentStore,
+    PositionError,
+)
+from codecomp_lsp.settings import Settings, parse_settings
+
+log = logging.getLogger(__name__)
+
+STATS_METHOD = "codecomp/stats"
+STREAM_METHOD = "codecomp/completionStream"
+
+
+class CodecompProtocol(LanguageServerProtocol):
+    """Keeps text documents in our own store (LSP line semantics) instead of pygls' workspace copy."""
+
+    def _user(self, method: str, params: Any):  # noqa: ANN202 - pygls generator protocol
+        if (handler := self.fm.features.get(method)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
+        yield from self._user(types.TEXT_DOCUMENT_DID_OPEN, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+        yield from self._user(types.TEXT_DOCUMENT_DID_CHANGE, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams):
+        yield from self._user(types.TEXT_DOCUMENT_DID_CLOSE, params)
+
+
+class CodecompServer(LanguageServer):
+    def __init__(self, overrides: dict[str, Any] | None = None) -> None:
+        super().__init__(
+            "codecomp-lsp",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=CodecompProtocol,
+        )
+        self.overrides = overrides or {}  # command-line settings win over the client's
+        self.settings = parse_settings(self.overrides).settings
+        self.documents = DocumentStore()
+        self.stats = Stats()
+        self.engine = Engine(self.stats)
+        self.completion = CompletionService(self.engine, lambda: self.settings)
+        self.client_streams = False
+        self.supports_progress = False
+        self.supports_configuration = False
+        self._reported_error: str | None = None
+
+    # -- settings and model -------------------------------------------------------------------
+    def apply_settings(self, raw: Any) -> None:
+        parsed = parse_settings(raw, Settings())
+        settings = parse_settings(self.overrides, parsed.settings).settings
+        for message in parsed.errors:
+            log.warning(message)
+            self.window_show_message(
+                types.ShowMessageParams(type=types.MessageType.Warning, message=message)
+            )
+        self.settings = settings
+        self.load_model()
+
+    def load_model(self) -> None:
+        loop = asyncio.get_running_loop()
+        token = f"codecomp-load-{time.monotonic_ns()}"
+        started = False
+        if self.settings.model_key != self.engine._model_key and self.supports_progress:
+            started = True
+            asyncio.ensure_future(self._begin_progress(token))
+
+        def done(engine: Engine) -> None:
+            loop.call_soon_threadsafe(self._load_finished, token if started else None)
+
+        self.engine.load(self.settings, on_done=done)
+
+    async def _begin_progress(self, token: str) -> None:
+        try:
+            await self.work_done_progress.create_async(token)
+        except Exception:  # noqa: BLE001 - a client may refuse progress; loading goes on
+            return
+        self.work_done_progress.begin(
+            token,
+            types.WorkDoneProgressBegin(
+                title="codecomp",
+                message=f"loading {self.settings.model or 'codecomp-tiny'}",
+                cancellable=False,
+            ),
+        )
+
+    def _load_finished(self, token: str | None) -> None:
+        info = self.engine.describe()
+        if token is not None and token in self.work_done_progress.tokens:
+            message = (
+                f"{info['model']} on {info['device']}" if info["state"] == "ready" else "failed"
+            )
+            self.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
+        if info["state"] == "failed":
+            self._report_unavailable(info["error"] or "model failed to load")
+
+    def _report_unavailable(self, message: str) -> None:
+        if message != self._reported_error:
+            self._reported_error = message
+            self.window_show_message(
+                types.ShowMessageParams(
+                    type=types.MessageType.Error, message=f"codecomp: {message}"
+                )
+            )
+
+    # -- completion ---------------------------------------------------------------------------
+    def document(self, uri: str) -> Document:
+        doc = self.documents.get(uri)
+        if doc is None:
+            raise JsonRpcInvalidParams(f"unknown document {uri!r}: send textDocument/didOpen first")
+        return doc
+
+    async def complete(
+        self,
+        uri: str,
+        position: types.Position,
+        *,
+        candidates: int,
+        automatic: bool,
+        feature: str,
+        partial: types.ProgressToken | None = None,
+    ) -> tuple[CompletionOutcome, Document, tuple[int, int]]:
+        started = time.perf_counter()
+        doc = self.document(uri)
+        try:
+            line, character = doc.to_codepoints(position)
+        except PositionError as exc:
+            raise JsonRpcInvalidParams(str(exc)) from exc
+        self.stats.add(requests=1)
+        if doc.is_binary() or len(doc.text) > MAX_COMPLETION_CHARS:
+            log.info(
+                "not completing %s: binary or larger than %d characters", uri, MAX_COMPLETION_CHARS
+            )
+            return CompletionOutcome([], reason="unsupported document"), doc, (line, character)
+        text = doc.text
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        snapshot = DocumentSnapshot(uri, text, doc.language_id, doc.version)
+        query = CompletionQuery(
+            doc=snapshot,
+            line=line,
+            character=character,
+            candidates=candidates,
+            automatic=automatic,
+            open_docs=[
+                DocumentSnapshot(d.uri, d.text, d.language_id, d.version)
+                for d in self.documents.docs.values()
+                if d.uri != uri and not d.is_binary()
+            ],
+            feature=feature,
+        )
+        outcome = self.completion.typed_ahead(query)
+        if outcome is not None:
+            self.stats.latency(feature, (time.perf_counter() - started) * 1000)
+            return outcome, doc, (line, character)
+        if self.engine.state == "failed":
+            self._report_unavailable(self.engine.error or "model not loaded")
+            return CompletionOutcome([], reason="no model"), doc, (line, character)
+
+        loop = asyncio.get_running_loop()
+        if self.client_streams or self.settings.streaming:
+            version = doc.version
+            pos = {"line": position.line, "character": position.character}
+
+            def on_text(text: str) -> None:
+                params = {
+                    "uri": uri,
+                    "version": version,
+                    "position": pos,
+                    "text": text,
+                    "done": False,
+                }
+                loop.call_soon_threadsafe(self.protocol.notify, STREAM_METHOD, params)
+
+            query.on_text = on_text
+        if partial is not None:
+
+            def on_candidate(suggestion: Suggestion) -> None:
+                item = self.menu_item(doc, (line, character), suggestion, 0)
+                params = types.ProgressParams(token=partial, value=[item])
+                loop.call_soon_threadsafe(self.protocol.notify, types.PROGRESS, params)
+
+            query.on_candidate = on_candidate
+
+        job = self.engine.submit(
+            lambda: self.completion.complete(query), key=uri, cancel=query.cancel
+        )
+        try:
+            outcome = await asyncio.wrap_future(job.future)
+        except asyncio.CancelledError:
+            query.cancel.set()
+            self.stats.add(cancelled=1)
+            raise
+        except Cancelled:
+            self.stats.add(superseded=1)
+            return CompletionOutcome([], reason="superseded"), doc, (line, character)
+        except EngineUnavailable as exc:
+            self._report_unavailable(str(exc))
+            return CompletionOutcome([], reason="no model"), doc, (line, character)
+        except Exception as exc:
+            self.stats.add(errors=1)
+            log.exception("completion failed")
+            raise JsonRpcInternalError(f"completion failed: {exc}") from exc
+        finally:
+            self.stats.latency(feature, (time.perf_counter() - started) * 1000)
+        if not outcome.suggestions:
+            self.stats.add(emptyResults=1)
+        if query.on_text is not None:
+            final = outcome.suggestions[0].text if outcome.suggestions else ""
+            self.protocol.notify(
+                STREAM_METHOD,
+                {
+                    "uri": uri,
+                    "version": doc.version,
+                    "position": {"line": position.line, "character": position.character},
+                    "text": final,
+                    "done": True,
+                },
+            )
+        return outcome, doc, (line, character)
+
+    @staticmethod
+    def _eol(doc: Document) -> str:
+        return "\r\n" if "\r\n" in doc.text[:10000] else "\n"
+
+    def menu_item(
+        self, doc: Document, cursor: tuple[int, int], suggestion: Suggestion, rank: int
+    ) -> types.CompletionItem:
+        """A menu item replacing the word before the cursor, so the client's filtering matches it."""
+        line, character = cursor
+        line_text = doc.line_text(line)
+        start = character
+        while start > 0 and (line_text[start - 1].isalnum() or line_text[start - 1] == "_"):
+            start -= 1
+        word = line_text[start:character]
+        new_text = word + suggestion.text.replace("\n", self._eol(doc))
+        first_line = new_text.split("\n", 1)[0].rstrip("\r")
+        offset = doc.line_starts[line]
+        edit_range = types.Range(
+            start=doc.position_at(offset + start), end=doc.position_at(offset + character)
+        )
+        label = first_line.strip() or new_text.strip()
+        return types.CompletionItem(
+            label=label[:80] + ("…" if len(label) > 80 else ""),
+            kind=types.CompletionItemKind.Text,
+            detail="codecomp",
+            documentation=types.MarkupContent(
+                kind=types.MarkupKind.Markdown, value=f"```{doc.language_id or ''}\n{new_text}\n```"
+            ),
+            filter_text=word + suggestion.text.split("\n", 1)[0] if word else first_line,
+            sort_text=f"{rank:04d}",
+            text_edit=types.TextEdit(range=edit_range, new_text=new_text),
+            insert_text_format=types.InsertTextFormat.PlainText,
+        )
+
+    def inline_items(
+        self, doc: Document, cursor: tuple[int, int], outcome: CompletionOutcome
+    ) -> list[types.InlineCompletionItem]:
+        line, character = cursor
+        pos = doc.position_at(doc.line_starts[line] + character)
+        eol = self._eol(doc)
+        return [
+            types.InlineCompletionItem(
+                insert_text=s.text.replace("\n", eol), range=types.Range(start=pos, end=pos)
+            )
+            for s in outcome.suggestions
+        ]
+
+    def stats_snapshot(self) -> dict[str, Any]:
+        info = self.engine.describe()
+        return self.stats.snapshot(
+            device=info["device"],
+            model=info["model"],
+            modelState=info["state"],
+            modelError=info["error"],
+            dtype=info["dtype"],
+            template=info["template"],
+            cacheEntries=info["cacheEntries"],
+            cacheBytes=info["cacheBytes"],
+            openDocuments=len(self.documents.docs),
+        )
+
+
+def create_server(overrides: dict[str, Any] | None = None) -> CodecompServer:
+    server = CodecompServer(overrides)
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: CodecompServer, params: types.InitializeParams) -> None:
+        caps = params.capabilities
+        ls.documents.encoding = ServerCapabilitiesBuilder.choose_position_encoding(caps)
+        ls.supports_progress = bool(caps.window and caps.window.work_done_progress)
+        ls.supports_configuration = bool(caps.workspace and caps.workspace.configuration)
+        experimental = caps.experimental if isinstance(caps.experimental, dict) else {}
+        ls.client_streams = bool(experimental.get("codecompCompletionStream"))
+        parsed = parse_settings(params.initialization_options)
+        ls.settings = parse_settings(ls.overrides, parsed.settings).settings
+        ls._init_errors = parsed.errors  # type: ignore[attr-defined]
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: CodecompServer, params: types.InitializedParams) -> None:
+        for message in getattr(ls, "_init_errors", []):
+            ls.window_show_message(
+                types.ShowMessageParams(type=types.MessageType.Warning, message=message)
+            )
+        ls.load_model()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(
+        ls: CodecompServer, params: types.DidChangeConfigurationParams
+    ) -> None:
+        raw = params.settings
+        if isinstance(raw, dict) and "codecomp" in raw:
+            ls.apply_settings(raw["codecomp"])
+            return
+        if ls.supports_configuration:
+            try:
+                result = await ls.workspace_configuration_async(
+                    types.ConfigurationParams(items=[types.ConfigurationItem(section="codecomp")])
+                )
+            except Exception as exc:  # noqa: BLE001 - keep the settings we have
+                log.warning("workspace/configuration failed: %s", exc)
+                return
+            ls.apply_settings(result[0] if result else None)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: CodecompServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.documents.open(params.text_document)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: CodecompServer, params: types.DidChangeTextDocumentParams) -> None:
+        if ls.documents.change(params) is None:
+            log.warning("didChange for unknown document %s ignored", params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: CodecompServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.documents.close(params.text_document.uri)
+        ls.completion.forget(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    async def inline_completion(
+        ls: CodecompServer, params: types.InlineCompletionParams
+    ) -> types.InlineCompletionList:
+        invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
+        outcome, doc, cursor = await ls.complete(
+            params.text_document.uri,
+            params.position,
+            candidates=ls.settings.candidates if invoked else 1,
+            automatic=not invoked,
+            feature="inline",
+        )
+        return types.InlineCompletionList(items=ls.inline_items(doc, cursor, outcome))
+
+    @server.feature(
+        types.TEXT_DOCUMENT_COMPLETION,
+        types.CompletionOptions(trigger_characters=[".", "(", " "], resolve_provider=False),
+    )
+    async def completion(
+        ls: CodecompServer, params: types.CompletionParams
+    ) -> types.CompletionList:
+        invoked = (
+            params.context is None
+            or params.context.trigger_kind == types.CompletionTriggerKind.Invoked
+        )
+        outcome, doc, cursor = await ls.complete(
+            params.text_document.uri,
+            params.position,
+            candidates=ls.settings.candidates,
+            automatic=not invoked,
+            feature="completion",
+            partial=params.partial_result_token,
+        )
+        if params.partial_result_token is not None:
+            # Items already went out as partial results; the final response must not repeat them.
+            return types.CompletionList(is_incomplete=outcome.incomplete, items=[])
+        items = [ls.menu_item(doc, cursor, s, rank) for rank, s in enumerate(outcome.suggestions)]
+        # The model's answer depends on every typed character: ask the client to come back.
+        return types.CompletionList(
+            is_incomplete=True if items else outcome.incomplete, items=items
+        )
+
+    @server.feature(STATS_METHOD)
+    def stats(ls: CodecompServer, params: Any = None) -> dict[str, Any]:
+        if isinstance(params, dict) and params.get("reset") or getattr(params, "reset", False):
+            ls.stats.reset()
+        return ls.stats_snapshot()
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: CodecompServer, params: Any = None) -> None:
+        ls.engine.shutdown()
+
+    return server

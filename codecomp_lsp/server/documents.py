@@ -1,0 +1,146 @@
+"""Open documents with LSP line semantics and position encodings.
+
+Lines end at "\\n", "\\r\\n" or "\\r" only (str.splitlines also splits on form feeds and other
+separators, which would shift every position after them). Columns arrive in the negotiated encoding
+(UTF-16 by default) and are converted to code points here, once, for every layer below.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+
+from lsprotocol import types
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+# Above this a document is kept (edits still apply) but not completed: it is data, not code.
+MAX_COMPLETION_CHARS = 4_000_000
+
+
+class PositionError(ValueError):
+    """A position that does not exist in the document; the message is for the client."""
+
+
+def _units(text: str, encoding: str) -> int:
+    if encoding == types.PositionEncodingKind.Utf8:
+        return len(text.encode("utf-8", "surrogatepass"))
+    if encoding == types.PositionEncodingKind.Utf32:
+        return len(text)
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+@dataclass
+class Document:
+    uri: str
+    text: str
+    language_id: str | None = None
+    version: int | None = None
+    encoding: str = types.PositionEncodingKind.Utf16
+    _starts: list[int] | None = field(default=None, repr=False)
+
+    @property
+    def line_starts(self) -> list[int]:
+        if self._starts is None:
+            self._starts = [0] + [m.end() for m in _NEWLINE.finditer(self.text)]
+        return self._starts
+
+    @property
+    def line_count(self) -> int:
+        return len(self.line_starts)
+
+    def line_text(self, line: int) -> str:
+        """The line's text without its line ending."""
+        starts = self.line_starts
+        start = starts[line]
+        end = starts[line + 1] if line + 1 < len(starts) else len(self.text)
+        return self.text[start:end].rstrip("\r\n")
+
+    def is_binary(self) -> bool:
+        return "\x00" in self.text[:65536]
+
+    def column_to_codepoints(self, line_text: str, column: int, *, strict: bool) -> int:
+        """Convert a column in the negotiated encoding to a code-point index into `line_text`."""
+        if column < 0:
+            raise PositionError(f"negative character {column}")
+        if self.encoding == types.PositionEncodingKind.Utf32:
+            return min(column, len(line_text))
+        units = 0
+        for index, ch in enumerate(line_text):
+            if units == column:
+                return index
+            width = (
+                len(ch.encode("utf-8", "surrogatepass"))
+                if self.encoding == types.PositionEncodingKind.Utf8
+                else (2 if ord(ch) > 0xFFFF else 1)
+            )
+            if units < column < units + width:
+                if strict:
+                    raise PositionError(f"character {column} is inside a multi-unit character")
+                return index
+            units += width
+        # Past the end of the line: the spec says it defaults back to the line length.
+        return len(line_text)
+
+    def to_codepoints(self, position: types.Position, *, strict: bool = True) -> tuple[int, int]:
+        """(line, code-point column) for a client position; out-of-range lines raise PositionError."""
+        line = position.line
+        if line < 0 or line >= self.line_count:
+            if strict or line < 0:
+                raise PositionError(
+                    f"line {line} is out of range (document has {self.line_count} lines)"
+                )
+            return self.line_count - 1, len(self.line_text(self.line_count - 1))
+        return line, self.column_to_codepoints(
+            self.line_text(line), position.character, strict=strict
+        )
+
+    def offset_at(self, position: types.Position, *, strict: bool = True) -> int:
+        line, col = self.to_codepoints(position, strict=strict)
+        return self.line_starts[line] + col
+
+    def position_at(self, offset: int) -> types.Position:
+        """Client position of a code-point offset."""
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect.bisect_right(self.line_starts, offset) - 1
+        start = self.line_starts[line]
+        return types.Position(line=line, character=_units(self.text[start:offset], self.encoding))
+
+    def apply_change(self, change: types.TextDocumentContentChangeEvent) -> None:
+        if isinstance(change, types.TextDocumentContentChangePartial):
+            # Edits are applied leniently (clamped) so that one bad range never loses the user's text.
+            start = self.offset_at(change.range.start, strict=False)
+            end = self.offset_at(change.range.end, strict=False)
+            if end < start:
+                start, end = end, start
+            self.text = self.text[:start] + change.text + self.text[end:]
+        else:
+            self.text = change.text
+        self._starts = None
+
+
+class DocumentStore:
+    def __init__(self) -> None:
+        self.docs: dict[str, Document] = {}
+        self.encoding: str = types.PositionEncodingKind.Utf16
+
+    def open(self, item: types.TextDocumentItem) -> Document:
+        doc = Document(item.uri, item.text, item.language_id, item.version, self.encoding)
+        self.docs[item.uri] = doc
+        return doc
+
+    def change(self, params: types.DidChangeTextDocumentParams) -> Document | None:
+        doc = self.docs.get(params.text_document.uri)
+        if doc is None:
+            return None
+        for change in params.content_changes:
+            doc.apply_change(change)
+        doc.version = params.text_document.version
+        return doc
+
+    def close(self, uri: str) -> None:
+        self.docs.pop(uri, None)
+
+    def get(self, uri: str) -> Document | None:
+        return self.docs.get(uri)

@@ -1,0 +1,65 @@
+"""`codecomp-lsp`: start the language server over stdio (default) or TCP."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from typing import Any
+
+from codecomp_lsp import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="codecomp-lsp", description=__doc__)
+    parser.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (default)")
+    parser.add_argument("--tcp", action="store_true", help="listen on TCP instead of stdio")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=2087)
+    parser.add_argument(
+        "--model", help="local model directory, .gguf file or hub id (default: codecomp-tiny)"
+    )
+    parser.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
+    parser.add_argument("--dtype", help="auto, float32, bfloat16 or float16")
+    parser.add_argument("--log-file", help="write logs here (stderr otherwise)")
+    parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--version", action="version", version=f"codecomp-lsp {__version__}")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    handler: logging.Handler = (
+        logging.FileHandler(args.log_file, encoding="utf-8")
+        if args.log_file
+        else logging.StreamHandler(sys.stderr)
+    )
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=[handler],
+    )
+    # Transformers' progress bars and hub chatter would otherwise land in the LSP client's log as noise.
+    logging.getLogger("transformers").setLevel(logging.ERROR)
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    from codecomp_lsp.server.app import create_server
+
+    overrides: dict[str, Any] = {
+        k: v
+        for k, v in {"model": args.model, "device": args.device, "dtype": args.dtype}.items()
+        if v
+    }
+    server = create_server(overrides)
+    if args.tcp:
+        server.start_tcp(args.host, args.port)
+    else:
+        # Stray prints from any library must not corrupt the protocol stream.
+        protocol_out = sys.stdout.buffer
+        sys.stdout = sys.stderr
+        server.start_io(stdin=sys.stdin.buffer, stdout=protocol_out)
+
+
+if __name__ == "__main__":
+    main()

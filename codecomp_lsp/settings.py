@@ -1,0 +1,123 @@
+"""Typed settings (section `codecomp`): from initializationOptions, didChangeConfiguration and the CLI.
+
+Invalid values never stop the server: each bad field keeps its default and yields a message for the user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+MULTILINE_MODES = ("auto", "always", "never")
+
+
+@dataclass(frozen=True)
+class Settings:
+    model: str | None = None  # None → the shipped codecomp-tiny
+    device: str = "auto"
+    dtype: str = "auto"
+    fimTemplate: str = "auto"
+    maxNewTokens: int = 64
+    maxPromptTokens: int = 1536
+    multiline: str = "auto"
+    candidates: int = 3  # menu completion; inline asks for 1 unless invoked explicitly
+    temperature: float = 0.0
+    enabledLanguages: tuple[str, ...] = ("*",)
+    cacheMemoryMB: int = 1024
+    kvReuse: bool = True
+    timeBudgetMs: int = 5000  # a completion answers with what it has by then
+    streaming: bool = True
+    allowPickle: bool = False
+    trustRemoteCode: bool = False
+
+    def language_enabled(self, language: str | None) -> bool:
+        if "*" in self.enabledLanguages:
+            return True
+        return language is not None and language in self.enabledLanguages
+
+    @property
+    def model_key(self) -> tuple[Any, ...]:
+        """The fields whose change needs the model reloaded."""
+        return (
+            self.model,
+            self.device,
+            self.dtype,
+            self.fimTemplate,
+            self.allowPickle,
+            self.trustRemoteCode,
+        )
+
+
+def _check(name: str, value: Any) -> Any:
+    """Validate one field; raise ValueError with a user-facing reason."""
+    if name in ("model",):
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            raise ValueError("must be a string (a model directory, a .gguf file or a hub id)")
+        return value
+    if name in ("device", "dtype", "fimTemplate"):
+        if not isinstance(value, str) or not value:
+            raise ValueError("must be a non-empty string")
+        return value
+    if name in ("maxNewTokens", "maxPromptTokens", "candidates", "cacheMemoryMB", "timeBudgetMs"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError("must be an integer")
+        limits = {
+            "maxNewTokens": (1, 1024),
+            "maxPromptTokens": (64, 32768),
+            "candidates": (1, 8),
+            "cacheMemoryMB": (0, 65536),
+            "timeBudgetMs": (0, 120000),
+        }[name]
+        if not limits[0] <= value <= limits[1]:
+            raise ValueError(f"must be between {limits[0]} and {limits[1]}")
+        return value
+    if name == "temperature":
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 2:
+            raise ValueError("must be a number between 0 and 2")
+        return float(value)
+    if name == "multiline":
+        if value not in MULTILINE_MODES:
+            raise ValueError(f"must be one of {', '.join(MULTILINE_MODES)}")
+        return value
+    if name == "enabledLanguages":
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ValueError('must be a list of language ids, or ["*"]')
+        return tuple(value)
+    if name in ("kvReuse", "streaming", "allowPickle", "trustRemoteCode"):
+        if not isinstance(value, bool):
+            raise ValueError("must be true or false")
+        return value
+    raise ValueError("unknown setting")
+
+
+@dataclass
+class ParsedSettings:
+    settings: Settings
+    errors: list[str] = field(default_factory=list)
+
+
+def parse_settings(raw: Any, base: Settings | None = None) -> ParsedSettings:
+    """Apply a JSON object of settings over `base`; a wrapping {"codecomp": {...}} is unwrapped."""
+    base = base or Settings()
+    if raw is None:
+        return ParsedSettings(base)
+    if isinstance(raw, dict) and isinstance(raw.get("codecomp"), dict):
+        raw = raw["codecomp"]
+    if not isinstance(raw, dict):
+        return ParsedSettings(
+            base, [f"codecomp settings must be an object, got {type(raw).__name__}"]
+        )
+    known = {f.name for f in fields(Settings)}
+    changes: dict[str, Any] = {}
+    errors: list[str] = []
+    for name, value in raw.items():
+        if name not in known:
+            errors.append(f"codecomp.{name}: unknown setting (ignored)")
+            continue
+        try:
+            changes[name] = _check(name, value)
+        except ValueError as exc:
+            errors.append(f"codecomp.{name}: {exc}; using {getattr(base, name)!r}")
+    return ParsedSettings(replace(base, **changes), errors)

@@ -1,0 +1,169 @@
+"""Where a completion ends: the line, the Python block, the brace block, the line cap."""
+
+from postprocess_helpers import make_ctx
+
+from codecomp_lsp.postprocess.truncate import first_line, truncate_block
+
+
+def test_single_line_keeps_up_to_first_newline() -> None:
+    assert first_line("x + 1\nprint(x)\n") == "x + 1"
+
+
+def test_python_block_stops_at_dedent() -> None:
+    ctx = make_ctx(
+        """
+        def total(items):
+            █
+        """,
+        "python",
+        multiline=True,
+        block_indent="    ",
+    )
+    raw = (
+        "result = 0\n"
+        "    for item in items:\n"
+        "        result += item\n"
+        "\n"
+        "    return result\n"
+        "\n\n"
+        "def other():\n"
+        "    pass\n"
+    )
+    assert truncate_block(raw, ctx) == (
+        "result = 0\n    for item in items:\n        result += item\n\n    return result\n\n"
+    )
+
+
+def test_python_block_after_header_uses_block_indent() -> None:
+    ctx = make_ctx(
+        """
+        def sign(x):
+            if x > 0:█
+            return -1
+        """,
+        "python",
+        multiline=True,
+        block_indent="        ",
+    )
+    raw = "\n        return 1\n    return -1\n"
+    assert truncate_block(raw, ctx) == "\n        return 1"
+
+
+def test_python_block_without_block_indent_uses_first_generated_line() -> None:
+    ctx = make_ctx("def area(r):█\n", "python", multiline=True)
+    raw = "\n    return 3.14 * r * r\n\nprint(area(2))\n"
+    assert truncate_block(raw, ctx) == "\n    return 3.14 * r * r\n"
+
+
+def test_python_lines_inside_brackets_are_not_a_dedent() -> None:
+    ctx = make_ctx(
+        """
+        def load(path):
+            data = read(█
+        """,
+        "python",
+        multiline=True,
+        block_indent="    ",
+    )
+    raw = "\n        path,\n        encoding='utf-8',\n)\n    return data\ndef other():\n"
+    assert truncate_block(raw, ctx) == (
+        "\n        path,\n        encoding='utf-8',\n)\n    return data"
+    )
+
+
+def test_python_triple_quoted_string_is_not_a_dedent() -> None:
+    ctx = make_ctx("def usage():\n    █\n", "python", multiline=True, block_indent="    ")
+    raw = 'return """\nUsage: tool [options]\n"""\nprint(usage())\n'
+    assert truncate_block(raw, ctx) == 'return """\nUsage: tool [options]\n"""'
+
+
+def test_javascript_stops_after_closing_the_enclosing_block() -> None:
+    ctx = make_ctx(
+        """
+        function add(a, b) {█
+        }
+        """,
+        "javascript",
+        multiline=True,
+        block_indent="  ",
+    )
+    raw = "\n  const sum = a + b;\n  return sum;\n}\n\nfunction sub(a, b) {\n  return a - b;\n}\n"
+    assert truncate_block(raw, ctx) == "\n  const sum = a + b;\n  return sum;\n}"
+
+
+def test_go_stops_when_the_block_it_opened_closes() -> None:
+    ctx = make_ctx(
+        """
+        func main() {
+        \titems := load()
+        \t█
+        }
+        """,
+        "go",
+        multiline=True,
+        block_indent="\t",
+    )
+    raw = 'for _, it := range items {\n\t\tfmt.Println(it)\n\t}\n\tfmt.Println("done")\n}\n'
+    assert truncate_block(raw, ctx) == "for _, it := range items {\n\t\tfmt.Println(it)\n\t}"
+
+
+def test_go_callback_closing_keeps_the_whole_line() -> None:
+    ctx = make_ctx(
+        """
+        func main() {
+        \tgo func() {█
+        }
+        """,
+        "go",
+        multiline=True,
+        block_indent="\t\t",
+    )
+    raw = "\n\t\twork()\n\t}()\n\tdone()\n}\n"
+    assert truncate_block(raw, ctx) == "\n\t\twork()\n\t}()"
+
+
+def test_rust_else_branch_is_cut_after_the_closing_brace() -> None:
+    ctx = make_ctx(
+        """
+        fn sign(x: i32) -> i32 {
+            if x > 0 {
+                █
+            }
+        }
+        """,
+        "rust",
+        multiline=True,
+        block_indent="        ",
+    )
+    raw = "1\n    } else {\n        -1\n    }\n}\n"
+    assert truncate_block(raw, ctx) == "1\n    }"
+
+
+def test_brace_in_string_does_not_end_the_block() -> None:
+    ctx = make_ctx(
+        """
+        function render() {
+          █
+        }
+        """,
+        "javascript",
+        multiline=True,
+        block_indent="  ",
+    )
+    raw = 'const close = "}";\n  return close;\n}\n'
+    assert truncate_block(raw, ctx) == 'const close = "}";\n  return close;\n}'
+
+
+def test_line_cap() -> None:
+    ctx = make_ctx("█\n", "javascript", multiline=True, block_indent="")
+    raw = "\n".join(f"let x{i} = {i};" for i in range(30))
+    assert truncate_block(raw, ctx, max_lines=5).split("\n") == [
+        f"let x{i} = {i};" for i in range(5)
+    ]
+    assert len(truncate_block(raw, ctx).split("\n")) == 16
+
+
+def test_line_cap_does_not_count_an_empty_first_line() -> None:
+    ctx = make_ctx("def f():█\n", "python", multiline=True, block_indent="    ")
+    raw = "\n" + "\n".join(f"    x{i} = {i}" for i in range(30))
+    assert truncate_block(raw, ctx, max_lines=3) == "\n    x0 = 0\n    x1 = 1\n    x2 = 2"
