@@ -26,7 +26,7 @@ class Settings:
     cacheMemoryMB: int = 1024
     kvReuse: bool = True
     timeBudgetMs: int = 5000  # a completion answers with what it has by then
-    streaming: bool = True
+    streaming: bool = False  # send codecomp/completionStream even without the client's capability
     allowPickle: bool = False
     trustRemoteCode: bool = False
 

@@ -273,13 +273,21 @@ class CodecompServer(LanguageServer):
             start=doc.position_at(offset + start), end=doc.position_at(offset + character)
         )
         label = first_line.strip() or new_text.strip()
+        formats = []
+        caps = self.client_capabilities.text_document
+        if caps and caps.completion and caps.completion.completion_item:
+            formats = caps.completion.completion_item.documentation_format or []
+        lang = doc.language_id or ""
+        documentation = (
+            types.MarkupContent(kind=types.MarkupKind.Markdown, value=f"```{lang}\n{new_text}\n```")
+            if types.MarkupKind.Markdown in formats
+            else new_text
+        )
         return types.CompletionItem(
             label=label[:80] + ("…" if len(label) > 80 else ""),
             kind=types.CompletionItemKind.Text,
             detail="codecomp",
-            documentation=types.MarkupContent(
-                kind=types.MarkupKind.Markdown, value=f"```{doc.language_id or ''}\n{new_text}\n```"
-            ),
+            documentation=documentation,
             filter_text=word + suggestion.text.split("\n", 1)[0] if word else first_line,
             sort_text=f"{rank:04d}",
             text_edit=types.TextEdit(range=edit_range, new_text=new_text),

@@ -1,0 +1,1 @@
+"""Tokenizer training, FIM data transform and model building for the codecomp models."""

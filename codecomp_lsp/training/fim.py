@@ -14,7 +14,9 @@ import random
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final, Literal, Protocol
+from typing import Final, Literal
+
+from transformers import PreTrainedTokenizerFast
 
 from codecomp_lsp.training.special_tokens import EOS_TOKEN, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
 
@@ -24,7 +26,9 @@ FimMode = Literal["psm", "spm"]
 PSM_TEMPLATE: Final = (
     f"{FIM_PREFIX}{{prefix}}{FIM_SUFFIX}{{suffix}}{FIM_MIDDLE}{{middle}}{EOS_TOKEN}"
 )
-# Suffix-Prefix-Middle, in the layout the project specified.
+# Suffix-Prefix-Middle as specified for codecomp. Note: the SPM variant that
+# Bavarian et al. (appendix D) and StarCoder train with is instead
+# `<PRE><SUF>{suffix}<MID>{prefix}{middle}`; everything here follows this constant.
 SPM_TEMPLATE: Final = (
     f"{FIM_SUFFIX}{{suffix}}{FIM_PREFIX}{{prefix}}{FIM_MIDDLE}{{middle}}{EOS_TOKEN}"
 )
@@ -101,18 +105,17 @@ def undo_fim(sample: str) -> str:
     return prefix + middle + suffix
 
 
-class TokenCodec(Protocol):
-    """The slice of a Hugging Face tokenizer that token-level FIM needs."""
-
-    def encode(self, text: str, *, add_special_tokens: bool = ...) -> list[int]: ...
-    def decode(self, ids: Sequence[int]) -> str: ...
-    def convert_tokens_to_ids(self, tokens: str) -> int: ...
+def _token_id(tokenizer: PreTrainedTokenizerFast, token: str) -> int:
+    token_id = tokenizer.convert_tokens_to_ids(token)
+    if not isinstance(token_id, int):
+        raise TypeError(f"{token!r} is not a single token")
+    return token_id
 
 
 def fim_fragment_ids(
-    ids: Sequence[int], tokenizer: TokenCodec, mode: FimMode, rng: random.Random
+    ids: Sequence[int], tokenizer: PreTrainedTokenizerFast, mode: FimMode, rng: random.Random
 ) -> list[int] | None:
-    """FIM-transform one document fragment given as token ids, keeping its length.
+    """FIM-transform one document fragment given as token ids, never growing it.
 
     The fragment is decoded, cut on characters, and the three spans re-encoded
     separately. No EOS is added: in a packed context the separator that follows a
@@ -143,26 +146,27 @@ def fim_fragment_ids(
         spans["suffix"] = suffix
     out: list[int] = []
     for part in parts:
-        out.extend(spans[part] if part in spans else [tokenizer.convert_tokens_to_ids(part)])
+        out.extend(spans[part] if part in spans else [_token_id(tokenizer, part)])
     return out
 
 
 def apply_fim_to_context(
     ids: Sequence[int],
-    tokenizer: TokenCodec,
+    tokenizer: PreTrainedTokenizerFast,
     rng: random.Random,
     *,
     fim_rate: float = 0.5,
     spm_rate: float = 0.5,
 ) -> list[int]:
-    """Context-level FIM (paper section 4.1): after packing documents into a
-    training window, split it at EOS and transform each fragment independently
-    with probability `fim_rate`.
+    """Context-level FIM: after packing documents into a training window, split it
+    at EOS and transform each fragment independently with probability `fim_rate`.
+
+    Unlike document-level FIM, no FIM sample is later cut apart by packing.
 
     The result is never longer than `ids` (suffixes are trimmed to make room for
     the sentinels) but can be shorter, so callers pad.
     """
-    eos_id = tokenizer.convert_tokens_to_ids(EOS_TOKEN)
+    eos_id = _token_id(tokenizer, EOS_TOKEN)
     out: list[int] = []
     fragment: list[int] = []
 

@@ -6,6 +6,7 @@ also the seed of the real training pipeline (same tokenizer, FIM and loop).
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,26 +20,31 @@ from codecomp_lsp.training.loop import TrainConfig, train
 from codecomp_lsp.training.special_tokens import EOS_TOKEN, FILE_SEP, PAD_TOKEN
 from codecomp_lsp.training.tokenizer import train_tokenizer
 
-__all__ = ["build_tiny_model", "default_corpus_texts", "stop_token_ids"]
+__all__ = ["build_tiny_model", "default_corpus_texts"]
+
+
+def ffn_size(hidden_size: int) -> int:
+    """Llama's SwiGLU width: 8/3 of the hidden size, rounded up to a multiple of 32."""
+    return 32 * math.ceil(8 * hidden_size / 3 / 32)
 
 
 @contextmanager
-def _deterministic(seed: int) -> Iterator[None]:
-    """Seed torch and force deterministic kernels, restoring the caller's state after."""
+def _reproducible(seed: int, num_threads: int | None) -> Iterator[None]:
+    """Seed torch, force deterministic kernels and pin the thread count, restoring
+    the caller's global torch state afterwards."""
     previous = torch.are_deterministic_algorithms_enabled()
     previous_warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    previous_threads = torch.get_num_threads()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         torch.use_deterministic_algorithms(True)
+        if num_threads is not None:
+            torch.set_num_threads(num_threads)
         try:
             yield
         finally:
+            torch.set_num_threads(previous_threads)
             torch.use_deterministic_algorithms(previous, warn_only=previous_warn_only)
-
-
-def stop_token_ids(eos_id: int, file_sep_id: int) -> list[int]:
-    """Ids that end a completion: end of document, or the model moving to another file."""
-    return [eos_id, file_sep_id]
 
 
 def build_tiny_model(
@@ -54,12 +60,16 @@ def build_tiny_model(
     train_steps: int = 0,
     seq_len: int = 256,
     seed: int = 0,
+    num_threads: int | None = 1,
 ) -> Path:
     """Train a tokenizer on `texts`, build a seeded `LlamaForCausalLM`, optionally
     train it for `train_steps` steps (50% context-level FIM), and save everything
     to `out_dir` (safetensors weights, tokenizer, generation config).
 
-    Deterministic for a given seed and inputs. Returns `out_dir`.
+    Deterministic for a given seed and inputs. `num_threads=1` (the default) makes
+    the weights independent of the machine's core count and avoids OpenMP stalls
+    when CPUs are shared, e.g. with parallel test runs; None keeps torch's setting.
+    Returns `out_dir`.
     """
     if not texts:
         raise ValueError("build_tiny_model needs at least one training text")
@@ -72,7 +82,7 @@ def build_tiny_model(
     config = LlamaConfig(
         vocab_size=len(tokenizer),
         hidden_size=hidden_size,
-        intermediate_size=4 * hidden_size,
+        intermediate_size=ffn_size(hidden_size),
         num_hidden_layers=layers,
         num_attention_heads=heads,
         num_key_value_heads=kv_heads,
@@ -82,7 +92,7 @@ def build_tiny_model(
         eos_token_id=eos_id,
         pad_token_id=pad_id,
     )
-    with _deterministic(seed):
+    with _reproducible(seed, num_threads):
         model = LlamaForCausalLM(config)
         if train_steps > 0:
             windows = pack_windows(texts, tokenizer, seq_len)
@@ -97,7 +107,8 @@ def build_tiny_model(
     model.eval()
     model.generation_config = GenerationConfig(
         bos_token_id=eos_id,
-        eos_token_id=stop_token_ids(eos_id, file_sep_id),
+        # A completion ends at end of document or when the model moves to another file.
+        eos_token_id=[eos_id, file_sep_id],
         pad_token_id=pad_id,
     )
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
-from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
 
 from codecomp_lsp.training.corpus import pack_windows
 from codecomp_lsp.training.loop import evaluate_loss
@@ -30,7 +35,7 @@ def trained_dir(corpus: list[str], tmp_path_factory: pytest.TempPathFactory) -> 
     return build_tiny_model(out, corpus, train_steps=TRAIN_STEPS, seq_len=SEQ_LEN)
 
 
-def load(model_dir: Path) -> tuple[torch.nn.Module, object]:
+def load(model_dir: Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     model = AutoModelForCausalLM.from_pretrained(model_dir, local_files_only=True)
     tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
     return model, tokenizer
@@ -53,6 +58,8 @@ def test_loads_offline_and_generates(trained_dir: Path) -> None:
     assert model.config.vocab_size == len(tokenizer)
     for token in (FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE, FILE_SEP):
         assert len(tokenizer.encode(token)) == 1
+    text = "def héllo():\n    return '🙂'  # done\n"
+    assert tokenizer.decode(tokenizer.encode(text)) == text
     prompt = f"{FIM_PREFIX}def add(a, b):\n    {FIM_SUFFIX}\n\n{FIM_MIDDLE}"
     input_ids = torch.tensor([tokenizer.encode(prompt)])
     with torch.no_grad():

@@ -1,0 +1,42 @@
+"""Shared fixtures: a tiny real model (trained tokenizer with FIM tokens, seeded Llama) built once."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO = Path(__file__).resolve().parent.parent
+_BUILD_VERSION = "v1-h64-l2-steps120"
+
+
+def _fixture_dir() -> Path:
+    sources = sorted((REPO / "codecomp_lsp" / "training").glob("*.py"))
+    digest = hashlib.sha256(
+        _BUILD_VERSION.encode() + b"".join(p.read_bytes() for p in sources)
+    ).hexdigest()[:12]
+    base = Path(os.environ.get("CODECOMP_TEST_CACHE", REPO / ".pytest_cache" / "codecomp"))
+    return base / f"tiny-model-{digest}"
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir() -> Path:
+    """A small LlamaForCausalLM with our tokenizer, briefly trained on stdlib code (deterministic)."""
+    from codecomp_lsp.training.corpus import default_corpus_texts
+    from codecomp_lsp.training.tiny import build_tiny_model
+
+    out = _fixture_dir()
+    if (out / "config.json").is_file() and (out / "model.safetensors").is_file():
+        return out
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    build_tiny_model(tmp, default_corpus_texts(80), hidden_size=64, layers=2, train_steps=120)
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+    return out
