@@ -98,7 +98,7 @@ def _complete(args: argparse.Namespace) -> int:
         "latencyMs": round(elapsed, 1),
         "loadSeconds": round(engine.loaded.load_seconds, 2) if engine.loaded else None,
     }
-    engine.shutdown()
+    engine.worker.shutdown(wait=True)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0

@@ -97,20 +97,27 @@ class PromptBuilder:
                 head.append(self._sep)
             head.extend(enc(snippet.text if snippet.text.endswith("\n") else snippet.text + "\n"))
         middle = list(enc(line_prefix))
+        before = list(enc(ctx.before))
+        suffix: list[int] = []
         if self.fim:
-            assert self._suf is not None and self._mid is not None
-            body = [self._pre, *enc(ctx.before), self._suf]
-            body.extend(enc(line_suffix + "\n" + ctx.after if line_suffix or ctx.after else ""))
-            body.append(self._mid)
-        else:
-            body = list(enc(ctx.before))
-        ids = head + body
-        overflow = len(ids) + len(middle) - self.max_prompt_tokens
+            suffix = list(enc(line_suffix + "\n" + ctx.after if line_suffix or ctx.after else ""))
+        markers = 3 if self.fim else 0
+        overflow = len(head) + len(before) + len(suffix) + len(middle) + markers
+        overflow -= self.max_prompt_tokens
         if overflow > 0:
             # The context layer keeps within budget; this only guards against estimates gone wrong.
-            drop_head = min(overflow, len(head))
-            ids = head[drop_head:] + body
-            overflow -= drop_head
-            if overflow > 0:
-                middle = middle[min(overflow, max(0, len(middle) - 16)) :]
+            # Drop what is furthest from the cursor first: snippets, then the start of `before`
+            # (right after the prefix marker), then the end of the suffix, then the cursor line.
+            for part, from_start in ((head, True), (before, True), (suffix, False), (middle, True)):
+                cut = min(overflow, len(part))
+                if from_start:
+                    del part[:cut]
+                else:
+                    del part[len(part) - cut :]
+                overflow -= cut
+        if self.fim:
+            assert self._pre is not None and self._suf is not None and self._mid is not None
+            ids = [*head, self._pre, *before, self._suf, *suffix, self._mid]
+        else:
+            ids = head + before
         return Prompt(ids=ids + middle, middle_start=len(ids), template=self.template.name)

@@ -58,8 +58,9 @@ def pack_windows(
     eos_id = tokenizer.eos_token_id
     assert isinstance(eos_id, int)
     stream: list[int] = []
-    # The backend encodes in parallel and skips the model_max_length warning.
-    for encoding in tokenizer.backend_tokenizer.encode_batch(list(texts), add_special_tokens=False):
+    # The backend encodes in parallel, skips offsets and the model_max_length warning.
+    backend = tokenizer.backend_tokenizer
+    for encoding in backend.encode_batch_fast(list(texts), add_special_tokens=False):
         stream.extend(encoding.ids)
         stream.append(eos_id)
     return [stream[i : i + seq_len] for i in range(0, len(stream), seq_len)]

@@ -25,8 +25,7 @@ def list_files(root):
 def main():
     files = list_files(".")
     print(len(files))
-    total = 
-'''
+    total = \n'''
 CURSOR = (15, len("    total = "))
 
 
@@ -156,3 +155,35 @@ async def test_typed_ahead_answers_without_the_model(tiny_model_dir):
         assert second.items[0].insert_text == suggestion[1:]
         assert after["typedAheadHits"] == before["typedAheadHits"] + 1
         assert after["generatedTokens"] == before["generatedTokens"]
+
+
+async def test_typing_session_with_reuse_matches_scratch_and_hits_the_cache(tiny_model_dir):
+    """Keystrokes through the real protocol: same suggestions with and without KV reuse."""
+    opts = {"multiline": "never", "maxNewTokens": 16}
+    async with (
+        lsp_session(tiny_model_dir, options=opts) as warm,
+        lsp_session(tiny_model_dir, options={**opts, "kvReuse": False}) as cold,
+    ):
+        line, col = CURSOR
+        version = 1
+        for client in (warm, cold):
+            open_doc(client, URI, SOURCE)
+        texts: dict[str, list[str]] = {"warm": [], "cold": []}
+        ratios = []
+        for step, ch in enumerate("sum(len(x) for x in files)"):
+            version += 1
+            before = await stats(warm)
+            for name, client in (("warm", warm), ("cold", cold)):
+                edit(client, URI, version, (line, col), (line, col), ch)
+                # Automatic triggers may skip mid-word positions; both servers see the same.
+                result = await inline(client, URI, line, col + 1)
+                texts[name].append(result.items[0].insert_text if result.items else "")
+            col += 1
+            after = await stats(warm)
+            prompt = after["promptTokens"] - before["promptTokens"]
+            if step > 0 and prompt:
+                ratios.append((after["reusedTokens"] - before["reusedTokens"]) / prompt)
+        assert texts["warm"] == texts["cold"]
+        assert ratios and min(ratios) > 0.9, ratios
+        cold_stats = await stats(cold)
+        assert cold_stats["reusedTokens"] == 0

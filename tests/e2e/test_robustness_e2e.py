@@ -1,0 +1,185 @@
+"""Bad input never kills the server; cancellation and supersession; settings errors are reported."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+
+from tests.e2e.lsp_helpers import edit, inline, lsp_session, open_doc, stats
+
+URI = "file:///work/demo/robust.py"
+TEXT = "import os\n\n\ndef main():\n    path = os.path.join('a', 'b')\n    return "
+END = (5, len("    return "))
+SLOW = {"multiline": "always", "maxNewTokens": 400, "timeBudgetMs": 60000}
+
+
+async def test_unknown_document_and_bad_positions_get_errors_and_the_server_goes_on(tiny_model_dir):
+    async with lsp_session(tiny_model_dir) as client:
+        with pytest.raises(JsonRpcException, match="unknown document"):
+            await inline(client, "file:///nowhere.py", 0, 0)
+        open_doc(client, URI, TEXT + "\nsmile = '😀'\n")
+        with pytest.raises(JsonRpcException, match="out of range"):
+            await inline(client, URI, 99, 0)
+        # UTF-16 column 10 falls between the two halves of the emoji's surrogate pair.
+        with pytest.raises(JsonRpcException, match="inside"):
+            await inline(client, URI, 6, len("smile = '") + 1)
+        # A column past the end of the line is clamped, as the spec says.
+        result = await inline(client, URI, END[0], 500, invoked=True)
+        assert isinstance(result, types.InlineCompletionList)
+        assert (await stats(client))["modelState"] == "ready"
+
+
+async def test_binary_and_huge_documents_get_empty_results(tiny_model_dir):
+    async with lsp_session(tiny_model_dir) as client:
+        open_doc(client, "file:///blob.py", "x = 1\x00\x01\x02\nprint(x)\n")
+        assert (await inline(client, "file:///blob.py", 1, 3, invoked=True)).items in ([], ())
+        huge = "x = 1\n" * 1_800_000  # ~10.8 MB
+        open_doc(client, "file:///huge.py", huge)
+        assert (await inline(client, "file:///huge.py", 5, 2, invoked=True)).items in ([], ())
+        # Edits to the huge document still apply, and other documents still complete.
+        edit(client, "file:///huge.py", 2, (0, 0), (0, 0), "y = 2\n")
+        open_doc(client, URI, TEXT)
+        result = await inline(client, URI, *END, invoked=True)
+        assert isinstance(result, types.InlineCompletionList)
+        info = await stats(client)
+        assert info["openDocuments"] == 3
+        assert info["generatedTokens"] > 0
+
+
+async def test_cancel_request_stops_decoding(tiny_model_dir):
+    options = {**SLOW, "candidates": 8}
+    async with lsp_session(tiny_model_dir, options=options, stream=True) as client:
+        open_doc(client, URI, TEXT)
+        params = types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=URI),
+            position=types.Position(line=END[0], character=END[1]),
+            context=types.InlineCompletionContext(
+                trigger_kind=types.InlineCompletionTriggerKind.Invoked
+            ),
+        )
+        future = asyncio.ensure_future(
+            client.protocol.send_request_async(
+                types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=4242
+            )
+        )
+        for _ in range(400):  # cancel once decoding has visibly started
+            if client.streamed:
+                break
+            await asyncio.sleep(0.005)
+        assert client.streamed, "decoding never started"
+        client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=4242))
+        with pytest.raises(JsonRpcException, match="cancel"):
+            await asyncio.wait_for(future, 30)
+        info = await stats(client)
+        assert info["cancelled"] == 1
+        await asyncio.sleep(0.2)
+        # No final "done" notification for a cancelled request, and decoding stopped early.
+        assert not any(n.done for n in client.streamed)
+        assert info["generatedTokens"] < 8 * 400
+        # The server answers the next request normally.
+        assert isinstance(await inline(client, URI, *END, invoked=True), types.InlineCompletionList)
+
+
+async def test_newer_request_for_the_same_document_supersedes_the_older(tiny_model_dir):
+    async with lsp_session(
+        tiny_model_dir, options={**SLOW, "candidates": 8}, stream=True
+    ) as client:
+        open_doc(client, URI, TEXT)
+        first = asyncio.ensure_future(inline(client, URI, *END, invoked=True))
+        for _ in range(400):  # the older request is decoding
+            if client.streamed:
+                break
+            await asyncio.sleep(0.005)
+        edit(client, URI, 2, END, END, "o")
+        second = await inline(client, URI, END[0], END[1] + 1, invoked=True)
+        older = await first
+        assert older.items in ([], ())
+        assert isinstance(second, types.InlineCompletionList)
+        info = await stats(client)
+        assert info["superseded"] == 1
+        assert info["requests"] == 2
+
+
+async def test_missing_model_is_reported_and_completion_answers_empty():
+    async with lsp_session("/nonexistent/model-dir") as client:
+        info = await stats(client)
+        assert info["modelState"] == "failed"
+        assert "not found" in info["modelError"]
+        await asyncio.sleep(0.2)
+        errors = [m for m in client.messages if m.type == types.MessageType.Error]
+        assert errors and "not found" in errors[0].message
+        open_doc(client, URI, TEXT)
+        assert (await inline(client, URI, *END, invoked=True)).items in ([], ())
+
+
+async def test_invalid_settings_are_reported_and_defaults_kept(tiny_model_dir):
+    options = {"maxNewTokens": "lots", "multiline": "sometimes", "candidates": 2, "bogus": 1}
+    async with lsp_session(tiny_model_dir, options=options) as client:
+        await asyncio.sleep(0.2)
+        warnings = [m.message for m in client.messages if m.type == types.MessageType.Warning]
+        assert any("maxNewTokens" in w for w in warnings)
+        assert any("multiline" in w for w in warnings)
+        assert any("bogus" in w for w in warnings)
+        open_doc(client, URI, TEXT)
+        assert isinstance(await inline(client, URI, *END, invoked=True), types.InlineCompletionList)
+        # didChangeConfiguration with a bad value: reported, server keeps going.
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"codecomp": {"temperature": "hot"}})
+        )
+        await asyncio.sleep(0.3)
+        assert any("temperature" in m.message for m in client.messages)
+        assert (await stats(client))["modelState"] == "ready"
+
+
+async def test_mid_word_automatic_trigger_is_skipped(tiny_model_dir):
+    async with lsp_session(tiny_model_dir) as client:
+        open_doc(client, URI, "value = compute_everything()\n")
+        result = await inline(client, URI, 0, len("value = comp"))
+        assert result.items in ([], ())
+        assert (await stats(client))["generatedTokens"] == 0
+
+
+def _frame(payload: bytes) -> bytes:
+    return b"Content-Length: %d\r\n\r\n" % len(payload) + payload
+
+
+def test_malformed_messages_do_not_kill_the_server(tiny_model_dir):
+    init = json.dumps(
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}
+    ).encode()
+    stats_req = json.dumps(
+        {"jsonrpc": "2.0", "id": 2, "method": "codecomp/stats", "params": {}}
+    ).encode()
+    garbage = [
+        _frame(b"this is not json"),
+        _frame(
+            b'{"jsonrpc": "2.0", "id": 7, "method": "textDocument/inlineCompletion", "params": 5}'
+        ),
+        _frame(
+            b'{"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {"bogus": true}}'
+        ),
+        _frame(b"\xff\xfe\xfa invalid utf-8"),
+    ]
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "codecomp_lsp",
+            "--model",
+            str(tiny_model_dir),
+            "--log-level",
+            "ERROR",
+        ],
+        input=b"".join(garbage) + _frame(init) + _frame(stats_req),
+        capture_output=True,
+        timeout=120,
+    )
+    out = proc.stdout.decode("utf-8", "replace")
+    assert '"id": 1' in out.replace('"id":1', '"id": 1') and "capabilities" in out
+    assert "requests" in out  # the stats request after the garbage was answered
