@@ -77,22 +77,28 @@ _DTYPES = {
 _DTYPES |= {"float16": torch.float16, "fp16": torch.float16}
 
 
-def _fastest_cpu_dtype(width: int = 1024) -> torch.dtype:
-    """Time a decode-shaped and a prefill-shaped matmul in fp32 and bf16; bf16 only if it wins both."""
-    results: dict[torch.dtype, list[float]] = {}
-    for dtype in (torch.float32, torch.bfloat16):
-        weight = torch.randn(width, 4 * width, dtype=dtype)
-        timings = []
-        for rows in (1, 256):
-            x = torch.randn(rows, width, dtype=dtype)
-            x @ weight  # warm-up
-            start = time.perf_counter()
-            for _ in range(5):
-                x @ weight
-            timings.append(time.perf_counter() - start)
-        results[dtype] = timings
-    fp32, bf16 = results[torch.float32], results[torch.bfloat16]
-    return torch.bfloat16 if all(b < f for b, f in zip(bf16, fp32, strict=False)) else torch.float32
+def _cpu_flags() -> set[str]:
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
+            for line in info:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def _fastest_cpu_dtype() -> torch.dtype:
+    """bf16 where the CPU has native bf16 matmul (AMX or AVX512-BF16), else fp32.
+
+    Measured on a 2-core Sapphire Rapids with Qwen2.5-Coder-0.5B: bf16 prefills 1,500 tokens in 1.3 s
+    against 4.7 s in fp32, and decodes at the same speed; without those units bf16 is emulated and
+    slower. A rule rather than a timing at start-up, so the choice (and the output) is reproducible.
+    """
+    flags = _cpu_flags()
+    if {"amx_bf16", "avx512_bf16"} & flags:
+        return torch.bfloat16
+    return torch.float32
 
 
 def pick_dtype(requested: str, device: torch.device) -> torch.dtype:

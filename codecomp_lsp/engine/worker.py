@@ -30,6 +30,7 @@ class ModelWorker:
         self._queue: queue.Queue[Job | None] = queue.Queue()
         self._lock = threading.Lock()
         self._live: dict[str, list[Job]] = {}
+        self._closed = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -43,12 +44,18 @@ class ModelWorker:
     ) -> Job:
         job = Job(fn=fn, key=key, cancel=cancel or threading.Event())
         with self._lock:
+            if self._closed:
+                # The thread is gone (or going): nothing would ever resolve this future.
+                job.cancel.set()
+                job.future.set_exception(Cancelled())
+                return job
             if key is not None:
                 if supersede:
                     for older in self._live.get(key, []):
                         older.cancel.set()
                 self._live.setdefault(key, []).append(job)
-        self._queue.put(job)
+            # Enqueued under the lock so that no job can land behind shutdown's sentinel.
+            self._queue.put(job)
         return job
 
     def pending(self) -> int:
@@ -56,10 +63,11 @@ class ModelWorker:
 
     def shutdown(self, wait: bool = False) -> None:
         with self._lock:
+            self._closed = True
             for jobs in self._live.values():
                 for job in jobs:
                     job.cancel.set()
-        self._queue.put(None)
+            self._queue.put(None)
         if wait:
             self._thread.join(timeout=10)
 

@@ -193,6 +193,16 @@ class CompletionService:
         spec = language_for(doc.language_id, doc.uri)
         window, line, _ = _line_window(doc.text, query.line)
         prefix_budget, suffix_budget, snippet_budget = builder.budgets()
+        others = [
+            (d.uri, d.text, language_for(d.language_id, d.uri))
+            for d in query.open_docs
+            if d.uri != doc.uri and len(d.text) < 1_000_000
+        ]
+        if not others:
+            # Nothing else is open: the current file gets the snippets' share too. This only
+            # changes when documents open or close, so the window stays stable while typing.
+            prefix_budget += snippet_budget
+            snippet_budget = 0
         ctx = extract_context(
             window,
             line,
@@ -205,11 +215,6 @@ class CompletionService:
         )
         if settings.multiline != "auto":
             ctx = replace(ctx, multiline=settings.multiline == "always")
-        others = [
-            (d.uri, d.text, language_for(d.language_id, d.uri))
-            for d in query.open_docs
-            if d.uri != doc.uri and len(d.text) < 1_000_000
-        ]
         if others and snippet_budget > 0:
             snippets = collect_snippets(
                 ctx.before + ctx.after,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import asdict
 from typing import Any
 
 from lsprotocol import types
@@ -206,10 +207,12 @@ class CodecompServer(LanguageServer):
                 loop.call_soon_threadsafe(self.protocol.notify, STREAM_METHOD, params)
 
             query.on_text = on_text
+        sent: set[str] = set()
         if partial is not None:
 
             def on_candidate(suggestion: Suggestion) -> None:
-                item = self.menu_item(doc, (line, character), suggestion, 0)
+                sent.add(suggestion.text)
+                item = self.menu_item(doc, (line, character), suggestion, len(sent) - 1)
                 params = types.ProgressParams(token=partial, value=[item])
                 loop.call_soon_threadsafe(self.protocol.notify, types.PROGRESS, params)
 
@@ -238,6 +241,17 @@ class CodecompServer(LanguageServer):
             self.stats.latency(feature, (time.perf_counter() - started) * 1000)
         if not outcome.suggestions:
             self.stats.add(emptyResults=1)
+        if partial is not None:
+            # Candidates that only ranking could keep (every one made the parse worse) go out last.
+            rest = [s for s in outcome.suggestions if s.text not in sent]
+            if rest:
+                items = [
+                    self.menu_item(doc, (line, character), s, len(sent) + i)
+                    for i, s in enumerate(rest)
+                ]
+                self.protocol.notify(
+                    types.PROGRESS, types.ProgressParams(token=partial, value=items)
+                )
         if query.on_text is not None:
             final = outcome.suggestions[0].text if outcome.suggestions else ""
             self.protocol.notify(
@@ -319,6 +333,7 @@ class CodecompServer(LanguageServer):
             cacheEntries=info["cacheEntries"],
             cacheBytes=info["cacheBytes"],
             openDocuments=len(self.documents.docs),
+            settings=asdict(self.settings),
         )
 
 
@@ -343,6 +358,28 @@ def create_server(overrides: dict[str, Any] | None = None) -> CodecompServer:
             ls.window_show_message(
                 types.ShowMessageParams(type=types.MessageType.Warning, message=message)
             )
+        if ls.supports_configuration:
+            # Clients that keep settings in their configuration (VS Code) answer this pull.
+            try:
+                result = await asyncio.wait_for(
+                    ls.workspace_configuration_async(
+                        types.ConfigurationParams(
+                            items=[types.ConfigurationItem(section="codecomp")]
+                        )
+                    ),
+                    5,
+                )
+            except Exception as exc:  # noqa: BLE001 - the init options stay in force
+                log.info("workspace/configuration pull failed: %s", exc)
+                result = None
+            pulled = result[0] if result else None
+            if isinstance(pulled, dict) and pulled:
+                parsed = parse_settings(pulled, ls.settings)
+                ls.settings = parse_settings(ls.overrides, parsed.settings).settings
+                for message in parsed.errors:
+                    ls.window_show_message(
+                        types.ShowMessageParams(type=types.MessageType.Warning, message=message)
+                    )
         ls.load_model()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)

@@ -42,6 +42,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     # Transformers' progress bars and hub chatter would otherwise land in the LSP client's log as noise.
     logging.getLogger("transformers").setLevel(logging.ERROR)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TQDM_DISABLE", "1")
     from codecomp_lsp.server.app import create_server

@@ -37,8 +37,11 @@ async def lsp_session(
     stream: bool = False,
     extra_args: list[str] | None = None,
     wait_ready: bool = True,
+    configuration: dict[str, Any] | None = None,
 ) -> AsyncIterator[LanguageClient]:
     client = make_test_lsp_client()
+    if configuration is not None:
+        client.set_configuration(configuration, section="codecomp")
     client.streamed = []  # type: ignore[attr-defined]
     client.partials = []  # type: ignore[attr-defined]
 

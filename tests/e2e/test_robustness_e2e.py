@@ -183,3 +183,26 @@ def test_malformed_messages_do_not_kill_the_server(tiny_model_dir):
     out = proc.stdout.decode("utf-8", "replace")
     assert '"id": 1' in out.replace('"id":1', '"id": 1') and "capabilities" in out
     assert "requests" in out  # the stats request after the garbage was answered
+
+
+async def test_settings_from_pull_and_did_change_configuration(tiny_model_dir):
+    async with lsp_session(
+        tiny_model_dir, options={"candidates": 4}, configuration={"multiline": "never"}
+    ) as client:
+        settings = (await stats(client))["settings"]
+        assert settings["candidates"] == 4  # initializationOptions
+        assert settings["multiline"] == "never"  # pulled with workspace/configuration
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"codecomp": {"candidates": 2}})
+        )
+        await asyncio.sleep(0.3)
+        settings = (await stats(client))["settings"]
+        assert settings["candidates"] == 2
+        assert (await stats(client))["modelState"] == "ready"  # same model: no reload
+
+
+async def test_command_line_model_wins_over_client_settings(tiny_model_dir):
+    async with lsp_session(tiny_model_dir, options={"model": "/elsewhere/model"}) as client:
+        info = await stats(client)
+        assert info["modelState"] == "ready"
+        assert info["settings"]["model"] == str(tiny_model_dir)
