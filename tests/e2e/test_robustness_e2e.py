@@ -206,3 +206,63 @@ async def test_command_line_model_wins_over_client_settings(tiny_model_dir):
         info = await stats(client)
         assert info["modelState"] == "ready"
         assert info["settings"]["model"] == str(tiny_model_dir)
+
+
+def test_tcp_transport_answers_on_loopback(tiny_model_dir):
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "codecomp_lsp",
+            "--tcp",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--model",
+            str(tiny_model_dir),
+            "--log-level",
+            "ERROR",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                conn = socket.create_connection(("127.0.0.1", port), timeout=30)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        with conn:
+            init = {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {"capabilities": {}},
+            }
+            conn.sendall(_frame(json.dumps(init).encode()))
+            data = b""
+            while b"capabilities" not in data:
+                chunk = conn.recv(65536)
+                assert chunk, "connection closed before the initialize response"
+                data += chunk
+        body = json.loads(
+            data.split(b"\r\n\r\n", 1)[1][
+                : int(data.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+            ]
+        )
+        caps = body["result"]["capabilities"]
+        assert "inlineCompletionProvider" in caps and "completionProvider" in caps
+    finally:
+        server.kill()
+        server.wait(10)
