@@ -81,21 +81,29 @@ def main() -> None:
     cold_service = CompletionService(engine, lambda: cold_settings)
     uri = Path(args.file).resolve().as_uri()
 
-    def ask(service: CompletionService, partial: str):
+    def ask(service: CompletionService, partial: str, typed_ahead: bool = False):
         doc_lines = lines[: args.line] + [indent + partial] + lines[args.line + 1 :]
         doc = DocumentSnapshot(uri, "\n".join(doc_lines), "python")
         query = CompletionQuery(doc, args.line, len(indent) + len(partial), automatic=False)
         t0 = time.perf_counter()
+        if typed_ahead:  # as the server does: the suggestion on screen answers matching keystrokes
+            hit = service.typed_ahead(query)
+            if hit is not None:
+                return hit, (time.perf_counter() - t0) * 1000
         outcome = engine.submit(lambda: service.complete(query), key=uri).future.result()
         return outcome, (time.perf_counter() - t0) * 1000
 
     # The first request of the session fills the cache: that is the cold start a user meets once.
     first, first_ms = ask(warm_service, "")
-    warm_ms, warm_ttft, cold_ms, cold_ttft = [], [], [], []
-    prompt_tokens = reused_tokens = generated = 0
+    warm_ms, warm_ttft, cold_ms, cold_ttft, all_ms = [], [], [], [], []
+    prompt_tokens = reused_tokens = generated = hits = 0
     decode_ms_per_token = []
     for i in range(1, len(typed) + 1):
-        outcome, ms = ask(warm_service, typed[:i])
+        outcome, ms = ask(warm_service, typed[:i], typed_ahead=True)
+        all_ms.append(ms)
+        if outcome.typed_ahead:
+            hits += 1
+            continue
         r = outcome.result
         warm_ms.append(ms)
         warm_ttft.append(r.first_token_ms)
@@ -104,12 +112,12 @@ def main() -> None:
         generated += r.generated_tokens
         if r.generated_tokens > 1:
             decode_ms_per_token.append((r.total_ms - r.first_token_ms) / (r.generated_tokens - 1))
-        if i % args.cold_every == 0:
+        if len(warm_ms) % args.cold_every == 0:
             outcome_c, ms_c = ask(cold_service, typed[:i])
             cold_ms.append(ms_c)
             cold_ttft.append(outcome_c.result.first_token_ms)
-            # Put the warm state back as it was before the cold request (the cold run stores nothing).
     info = engine.describe()
+    med = statistics.median
     rows = [
         ("model", info["model"]),
         ("device / dtype", f"{info['device']} / {info['dtype']}"),
@@ -118,32 +126,29 @@ def main() -> None:
         ("prompt tokens per request", f"{first.result.prompt_tokens}"),
         ("model load", f"{load_s:.1f} s"),
         ("first request of the session (empty cache)", f"{first_ms:.0f} ms"),
-        ("cold request, reuse off: p50 latency", f"{statistics.median(cold_ms):.0f} ms"),
-        ("cold request, reuse off: p50 first token", f"{statistics.median(cold_ttft):.0f} ms"),
+        ("cold request, reuse off: p50 latency", f"{med(cold_ms):.0f} ms"),
+        ("cold request, reuse off: p50 first token", f"{med(cold_ttft):.0f} ms"),
+        ("keystrokes answered by typed-ahead (no model)", f"{hits}/{len(typed)}"),
+        ("every keystroke: p50 / p95 latency", f"{med(all_ms):.1f} / {pct(all_ms, 95):.0f} ms"),
         (
-            "warm keystroke: p50 / p95 latency",
-            f"{statistics.median(warm_ms):.0f} / {pct(warm_ms, 95):.0f} ms",
+            "warm keystroke running the model: p50 / p95",
+            f"{med(warm_ms):.0f} / {pct(warm_ms, 95):.0f} ms",
         ),
         (
             "warm keystroke: p50 / p95 first token",
-            f"{statistics.median(warm_ttft):.0f} / {pct(warm_ttft, 95):.0f} ms",
+            f"{med(warm_ttft):.0f} / {pct(warm_ttft, 95):.0f} ms",
         ),
-        (
-            "warm ÷ cold, latency (p50)",
-            f"{statistics.median(warm_ms) / statistics.median(cold_ms):.3f}",
-        ),
-        (
-            "warm ÷ cold, first token (p50)",
-            f"{statistics.median(warm_ttft) / statistics.median(cold_ttft):.3f}",
-        ),
+        ("warm ÷ cold, latency (p50, model keystrokes)", f"{med(warm_ms) / med(cold_ms):.3f}"),
+        ("warm ÷ cold, latency (p50, every keystroke)", f"{med(all_ms) / med(cold_ms):.3f}"),
+        ("warm ÷ cold, first token (p50)", f"{med(warm_ttft) / med(cold_ttft):.3f}"),
         (
             "prompt tokens served from the KV cache while typing",
             f"{reused_tokens / prompt_tokens:.1%} ({reused_tokens}/{prompt_tokens})",
         ),
-        ("tokens generated per keystroke (mean)", f"{generated / len(typed):.1f}"),
+        ("tokens generated per model keystroke (mean)", f"{generated / max(1, len(warm_ms)):.1f}"),
         (
             "decode ms/token (p50)",
-            f"{statistics.median(decode_ms_per_token):.1f}" if decode_ms_per_token else "-",
+            f"{med(decode_ms_per_token):.1f}" if decode_ms_per_token else "-",
         ),
     ]
     table = "| measure | value |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
