@@ -10,7 +10,7 @@ from typing import Any
 
 from lsprotocol import types
 from pygls.capabilities import ServerCapabilitiesBuilder
-from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
@@ -42,6 +42,16 @@ STREAM_METHOD = "codecomp/completionStream"
 
 class CodecompProtocol(LanguageServerProtocol):
     """Keeps text documents in our own store (LSP line semantics) instead of pygls' workspace copy."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        """pygls drops a request whose params do not fit its type; the client would wait forever."""
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if isinstance(data, dict) and "id" in data and "method" in data:
+                error = JsonRpcInvalidParams(f"invalid params for {data['method']}: {exc}")
+                self._send_response(data["id"], error=error.to_response_error())
+            raise
 
     def _user(self, method: str, params: Any):  # noqa: ANN202 - pygls generator protocol
         if (handler := self.fm.features.get(method)) is not None:
@@ -168,6 +178,13 @@ class CodecompServer(LanguageServer):
             return CompletionOutcome([], reason="unsupported document"), doc, (line, character)
         text = doc.text
         if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            # Lone surrogates (JSON allows "\udcff") cannot be tokenized; one U+FFFD each keeps
+            # every position in place. The stored document is left exactly as the client sent it.
+            text = "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in doc.text)
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         snapshot = DocumentSnapshot(uri, text, doc.language_id, doc.version)
         query = CompletionQuery(

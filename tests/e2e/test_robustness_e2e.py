@@ -150,12 +150,9 @@ def _frame(payload: bytes) -> bytes:
 
 
 def test_malformed_messages_do_not_kill_the_server(tiny_model_dir):
-    init = json.dumps(
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}
-    ).encode()
-    stats_req = json.dumps(
-        {"jsonrpc": "2.0", "id": 2, "method": "codecomp/stats", "params": {}}
-    ).encode()
+    def msg(obj: dict) -> bytes:
+        return _frame(json.dumps(obj).encode())
+
     garbage = [
         _frame(b"this is not json"),
         _frame(
@@ -166,23 +163,62 @@ def test_malformed_messages_do_not_kill_the_server(tiny_model_dir):
         ),
         _frame(b"\xff\xfe\xfa invalid utf-8"),
     ]
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "codecomp_lsp",
-            "--model",
-            str(tiny_model_dir),
-            "--log-level",
-            "ERROR",
-        ],
-        input=b"".join(garbage) + _frame(init) + _frame(stats_req),
-        capture_output=True,
-        timeout=120,
+    # JSON may carry a lone surrogate ("\udcff"); the document keeps it and completion answers.
+    did_open = _frame(
+        b'{"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": '
+        b'{"uri": "file:///s.py", "languageId": "python", "version": 1, '
+        b'"text": "name = \'\\udcff\'\\nprint(na"}}}'
     )
-    out = proc.stdout.decode("utf-8", "replace")
-    assert '"id": 1' in out.replace('"id":1', '"id": 1') and "capabilities" in out
-    assert "requests" in out  # the stats request after the garbage was answered
+    stream = b"".join(garbage) + b"".join(
+        [
+            msg(
+                {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}
+            ),
+            msg({"jsonrpc": "2.0", "method": "initialized", "params": {}}),
+            did_open,
+            msg(
+                {
+                    "jsonrpc": "2.0",
+                    "id": 3,
+                    "method": "textDocument/inlineCompletion",
+                    "params": {
+                        "textDocument": {"uri": "file:///s.py"},
+                        "position": {"line": 1, "character": 8},
+                        "context": {"triggerKind": 1},
+                    },
+                }
+            ),
+            msg({"jsonrpc": "2.0", "id": 2, "method": "codecomp/stats", "params": {}}),
+        ]
+    )
+    command = [sys.executable, "-m", "codecomp_lsp", "--model", str(tiny_model_dir)]
+    proc = subprocess.Popen(
+        command + ["--log-level", "ERROR"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        proc.stdin.write(stream)
+        proc.stdin.flush()
+        by_id: dict = {}
+        while not {1, 2, 3, 7} <= by_id.keys():
+            header = proc.stdout.readline()
+            assert header, f"server closed its output; got {sorted(by_id, key=str)}"
+            if header.startswith(b"Content-Length:"):
+                length = int(header.split(b":")[1])
+                while proc.stdout.readline().strip():  # other headers, then the empty line
+                    pass
+                message = json.loads(proc.stdout.read(length))
+                if "id" in message:
+                    by_id[message["id"]] = message
+    finally:
+        proc.kill()
+        proc.wait(10)
+    assert "capabilities" in by_id[1]["result"]
+    assert "error" in by_id[7]  # params of the wrong type: an error, not a crash
+    assert "result" in by_id[3], by_id[3]
+    assert by_id[2]["result"]["modelState"] in ("loading", "ready")
 
 
 async def test_settings_from_pull_and_did_change_configuration(tiny_model_dir):
