@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Set up and run every check: lint, format, and the test suite (real server over stdio).
+# Set up and run every check: lint, format, the test suite (real server over stdio, headless
+# Neovim and Emacs, the VS Code extension against the real server) and the extension build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/install-editor-deps.sh
 . .venv/bin/activate
 export HF_HUB_OFFLINE=1
 ruff check .
 ruff format --check .
 python -m pytest -q -p no:cacheprovider --durations=10
+if command -v npm >/dev/null; then
+  (cd editors/vscode && { [ -d node_modules ] || npm ci --prefer-offline --no-audit --no-fund; } && npm run package)
+fi

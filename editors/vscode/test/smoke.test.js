@@ -1,0 +1,300 @@
+// Smoke test: the bundled extension (dist/extension.js) with the real vscode-languageclient, talking to
+// the REAL codecomp-lsp over stdio, inside a stubbed `vscode` module. Needs CODECOMP_TEST_MODEL (a model
+// directory) and `codecomp-lsp` on PATH (or CODECOMP_TEST_PYTHON: a Python with codecomp_lsp installed).
+// Completion text from the test model is junk: only the shape of the answers is checked.
+'use strict';
+
+const { describe, it, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const stub = require('./vscode-stub');
+
+const MODEL = process.env.CODECOMP_TEST_MODEL;
+const SKIP = MODEL ? false : 'CODECOMP_TEST_MODEL is not set (a model directory for codecomp-lsp): skipping the smoke test';
+if (SKIP) {
+    console.log(`# ${SKIP}`);
+}
+
+const vscode = stub.install();
+const { Position, Range, Selection, InlineCompletionTriggerKind, CompletionTriggerKind, CancellationTokenSource } = vscode;
+
+const SAMPLE = [
+    'import os',
+    '',
+    '',
+    'def count_files(root):',
+    '    """Count the files under root."""',
+    '    total = 0',
+    '    for name in os.listdir(root):',
+    '        path = os.path.join(root, name)',
+    '        ',
+    '',
+    '',
+    'def main():',
+    '    print(count_files("."))',
+    '',
+].join('\n');
+
+async function waitFor(what, predicate, timeoutMs = 60000, intervalMs = 100) {
+    const deadline = Date.now() + timeoutMs;
+    let last;
+    while (Date.now() < deadline) {
+        last = await predicate();
+        if (last) {
+            return last;
+        }
+        await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+function provider(kind) {
+    const entries = stub.providers.filter((p) => p.kind === kind);
+    assert.ok(entries.length > 0, `the client registered no ${kind}`);
+    return entries[entries.length - 1].provider;
+}
+
+function items(result) {
+    if (result === null || result === undefined) {
+        return undefined;
+    }
+    return Array.isArray(result) ? result : result.items;
+}
+
+describe('codecomp VS Code extension against the real server', { skip: SKIP, timeout: 240000 }, () => {
+    let extension;
+    let api;
+    let document;
+    let tmp;
+
+    before(async () => {
+        tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'codecomp-vscode-'));
+        // User settings: the model, small budgets, and a client-only setting the server must never see.
+        stub.userValues['codecomp.model'] = MODEL;
+        stub.userValues['codecomp.maxNewTokens'] = 16;
+        stub.userValues['codecomp.device'] = 'cpu';
+        stub.userValues['codecomp.trace.server'] = 'messages';
+        if (process.env.CODECOMP_TEST_PYTHON) {
+            stub.userValues['codecomp.pythonPath'] = process.env.CODECOMP_TEST_PYTHON;
+        }
+        extension = require('../dist/extension.js');
+        api = extension.activate(stub.extensionContext(tmp));
+        const client = await api.ready();
+        assert.ok(client, `the server did not start:\n${api.log.text ?? ''}`);
+        const file = path.join(tmp, 'sample.py');
+        fs.writeFileSync(file, SAMPLE);
+        document = stub.openDocument(file, 'python', SAMPLE);
+        stub.setActiveEditor(document, new Selection(8, 8, 8, 8));
+        await waitFor('the model to load', async () => (await api.stats())?.modelState === 'ready', 90000, 200);
+    });
+
+    after(async () => {
+        if (process.env.CODECOMP_STUB_DEBUG || process.exitCode) {
+            console.log(stub.outputChannels.get('codecomp')?.text);
+            console.log('status bar:', JSON.stringify(stub.statusBarItems.map((i) => i.history)));
+            console.log('messages:', JSON.stringify(stub.messages.map((m) => `${m.level}: ${m.message}`)));
+        }
+        if (extension) {
+            await extension.deactivate();
+        }
+        if (stub.missing.size) {
+            console.log(`# vscode APIs read but not stubbed (harmless unless a test failed): ${[...stub.missing].sort().join(', ')}`);
+        }
+        fs.rmSync(tmp, { recursive: true, force: true });
+    });
+
+    it('sends the settings as initializationOptions / configuration, without client-only keys', async () => {
+        const stats = await api.stats();
+        assert.equal(stats.settings.model, MODEL);
+        assert.equal(stats.settings.maxNewTokens, 16);
+        assert.equal(stats.modelState, 'ready');
+        const complaints = stub.messages.filter((m) => /unknown setting|codecomp\.\w+:/.test(m.message));
+        assert.deepEqual(complaints, [], 'the server complained about the settings it got');
+    });
+
+    it('shows model, device and loading progress in the status bar', async () => {
+        const item = stub.statusBarItems.find((i) => i.id === 'codecomp.status');
+        assert.ok(item && item.visible, 'no visible codecomp status bar item');
+        await waitFor('the status bar to show the model', () => item.text.includes(path.basename(MODEL)), 10000);
+        assert.match(item.text, /cpu/);
+        assert.ok(item.history.some((t) => /starting|loading/.test(t)), `no starting/loading state in ${JSON.stringify(item.history)}`);
+        assert.equal(item.command, 'codecomp.toggle');
+    });
+
+    it('answers an inline completion and streams it (experimental.codecompCompletionStream)', async () => {
+        const streamed = [];
+        const listener = api.onDidStream((p) => streamed.push(p));
+        const before = await api.stats();
+        const source = new CancellationTokenSource();
+        const result = await provider('InlineCompletionItemProvider').provideInlineCompletionItems(
+            document,
+            new Position(8, 8),
+            { triggerKind: InlineCompletionTriggerKind.Invoke, selectedCompletionInfo: undefined },
+            source.token,
+        );
+        const list = items(result);
+        assert.ok(Array.isArray(list), `no inline completion list: ${JSON.stringify(result)}`);
+        for (const item of list) {
+            assert.equal(typeof (item.insertText.value ?? item.insertText), 'string');
+            assert.ok(item.range instanceof Range, 'the item range is not a vscode.Range');
+        }
+        const after = await api.stats();
+        assert.equal(after.requests, before.requests + 1);
+        assert.ok(after.latencyMs.inline.count >= 1);
+        await waitFor('the final stream notification', () => streamed.some((p) => p.done), 5000);
+        const done = streamed.find((p) => p.done);
+        assert.equal(done.uri, document.uri.toString());
+        assert.deepEqual(done.position, { line: 8, character: 8 });
+        listener.dispose();
+    });
+
+    it('keeps the server in sync while typing (incremental didChange)', async () => {
+        stub.editDocument(document, new Range(8, 8, 8, 8), 'if ');
+        const result = await provider('InlineCompletionItemProvider').provideInlineCompletionItems(
+            document,
+            new Position(8, 11),
+            { triggerKind: InlineCompletionTriggerKind.Automatic, selectedCompletionInfo: undefined },
+            new CancellationTokenSource().token,
+        );
+        assert.ok(Array.isArray(items(result)), 'no inline answer after an edit');
+        const stats = await api.stats();
+        assert.equal(stats.errors, 0);
+    });
+
+    it('answers a menu completion', async () => {
+        const before = await api.stats();
+        const result = await provider('CompletionItemProvider').provideCompletionItems(
+            document,
+            new Position(8, 11),
+            new CancellationTokenSource().token,
+            { triggerKind: CompletionTriggerKind.Invoke, triggerCharacter: undefined },
+        );
+        const list = items(result);
+        assert.ok(Array.isArray(list), `no completion list: ${JSON.stringify(result)}`);
+        for (const item of list) {
+            assert.ok(item instanceof vscode.CompletionItem);
+            assert.equal(item.detail, 'codecomp');
+        }
+        const after = await api.stats();
+        assert.equal(after.requests, before.requests + 1);
+        assert.ok(after.latencyMs.completion.count >= 1);
+    });
+
+    it('codecomp.showStats writes the stats JSON to an output channel', async () => {
+        await vscode.commands.executeCommand('codecomp.showStats');
+        const channel = stub.outputChannels.get('codecomp stats');
+        const stats = JSON.parse(channel.text);
+        assert.ok(stats.requests >= 3, `requests: ${stats.requests}`);
+        assert.ok(channel.shown);
+        const item = stub.statusBarItems.find((i) => i.id === 'codecomp.status');
+        assert.match(item.text, /\d+ ms/, 'no latency in the status bar');
+    });
+
+    it('codecomp.toggle turns completions off and on', async () => {
+        const item = stub.statusBarItems.find((i) => i.id === 'codecomp.status');
+        const before = await api.stats();
+        await vscode.commands.executeCommand('codecomp.toggle');
+        assert.equal(stub.userValues['codecomp.enable'], false);
+        assert.match(item.text, /off/);
+        const inline = await provider('InlineCompletionItemProvider').provideInlineCompletionItems(
+            document,
+            new Position(8, 11),
+            { triggerKind: InlineCompletionTriggerKind.Invoke, selectedCompletionInfo: undefined },
+            new CancellationTokenSource().token,
+        );
+        assert.equal(items(inline), undefined, 'an inline answer while off');
+        assert.equal((await api.stats()).requests, before.requests, 'a request reached the server while off');
+        await vscode.commands.executeCommand('codecomp.toggle');
+        assert.equal(stub.userValues['codecomp.enable'], true);
+        assert.doesNotMatch(item.text, /off/);
+    });
+
+    it('sends changed settings to the running server (workspace/didChangeConfiguration)', async () => {
+        await stub.setConfiguration('codecomp.maxNewTokens', 12);
+        await waitFor('the server to take maxNewTokens=12', async () => (await api.stats())?.settings.maxNewTokens === 12, 10000);
+        const complaints = stub.messages.filter((m) => /unknown setting|codecomp\.\w+:/.test(m.message));
+        assert.deepEqual(complaints, []);
+        // An invalid value: the server reports it and keeps the default.
+        await stub.setConfiguration('codecomp.multiline', 'sometimes');
+        await waitFor('the server to report the bad value', () => stub.messages.some((m) => /codecomp\.multiline/.test(m.message)), 10000);
+        await stub.setConfiguration('codecomp.multiline', undefined);
+    });
+
+    it('accept word / accept line run the inline-suggest commands', async () => {
+        await vscode.commands.executeCommand('codecomp.acceptWord');
+        await vscode.commands.executeCommand('codecomp.acceptLine');
+        const ids = stub.executedCommands.map((c) => c.id);
+        assert.ok(ids.includes('editor.action.inlineSuggest.acceptNextWord'));
+        assert.ok(ids.includes('editor.action.inlineSuggest.acceptNextLine'));
+    });
+
+    it('codecomp.explainSelection explains, or says the server cannot', async () => {
+        stub.setActiveEditor(document, new Selection(3, 0, 8, 11));
+        const seen = stub.messages.length;
+        const outcome = await vscode.commands.executeCommand('codecomp.explainSelection');
+        assert.ok(['command', 'codeAction', 'unsupported'].includes(outcome), `outcome ${outcome}: ${JSON.stringify(stub.messages.slice(seen))}`);
+        if (outcome === 'codeAction' || outcome === 'command') {
+            // The server's explanation (junk from the test model, maybe empty) goes to an output channel.
+            assert.ok(stub.outputChannels.get('codecomp explain'), 'no explain output channel');
+        }
+        if (outcome === 'unsupported') {
+            const shown = stub.messages.slice(seen);
+            assert.ok(shown.some((m) => /cannot explain|no explanation/.test(m.message)), JSON.stringify(shown));
+        }
+    });
+
+    it('restarts a server that crashed, and it answers again', async () => {
+        const client = api.client;
+        const pid = client._serverProcess?.pid;
+        assert.ok(pid, 'no server pid');
+        process.kill(pid, 'SIGKILL');
+        await waitFor('a new server process', () => client.isRunning() && client._serverProcess?.pid !== pid, 30000);
+        await waitFor('the model to load after the crash', async () => (await api.stats())?.modelState === 'ready', 90000, 200);
+        assert.equal(api.client, client, 'the same client restarts its server');
+        const result = await provider('InlineCompletionItemProvider').provideInlineCompletionItems(
+            document,
+            new Position(8, 11),
+            { triggerKind: InlineCompletionTriggerKind.Invoke, selectedCompletionInfo: undefined },
+            new CancellationTokenSource().token,
+        );
+        assert.ok(Array.isArray(items(result)), 'no answer after the restart (document not re-opened?)');
+        const item = stub.statusBarItems.find((i) => i.id === 'codecomp.status');
+        await waitFor('the status bar to recover', () => /cpu/.test(item.text), 10000);
+        assert.deepEqual(stub.messages.filter((m) => m.level === 'error'), [], 'a crash that recovers needs no popup');
+    });
+
+    it('codecomp.restartServer starts a fresh server that answers', async () => {
+        const old = api.client;
+        await vscode.commands.executeCommand('codecomp.restartServer');
+        const client = await api.ready();
+        assert.ok(client && client !== old && client.isRunning(), 'no new running client');
+        await waitFor('the model to load again', async () => (await api.stats())?.modelState === 'ready', 90000, 200);
+        assert.equal((await api.stats()).requests, 0, 'the counters of a fresh server start at 0');
+        const result = await provider('InlineCompletionItemProvider').provideInlineCompletionItems(
+            document,
+            new Position(8, 11),
+            { triggerKind: InlineCompletionTriggerKind.Invoke, selectedCompletionInfo: undefined },
+            new CancellationTokenSource().token,
+        );
+        assert.ok(Array.isArray(items(result)));
+        assert.equal((await api.stats()).requests, 1);
+    });
+
+    it('deactivate stops the server process', async () => {
+        const pid = api.client?._serverProcess?.pid;
+        assert.ok(pid, 'no server pid');
+        await extension.deactivate();
+        extension = undefined;
+        await waitFor('the server process to exit', () => {
+            try {
+                process.kill(pid, 0);
+                return false;
+            } catch {
+                return true;
+            }
+        }, 10000);
+    });
+});

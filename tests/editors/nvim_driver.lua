@@ -1,0 +1,561 @@
+-- Headless Neovim test driver: the codecomp plugin against the real server.
+--
+-- nvim --headless --clean -u nvim_driver.lua sample.py, with
+--   CODECOMP_TEST_PLUGIN   editors/nvim
+--   CODECOMP_TEST_CMD      the server command as a JSON list
+--   CODECOMP_TEST_MODEL    the model directory
+--   CODECOMP_TEST_RESULTS  file that gets one JSON object per step
+--   CODECOMP_TEST_TIMEOUT  seconds before the watchdog quits (default 80)
+--
+-- Everything waits with libuv timers (vim.wait would stop fed keys from being processed) inside one
+-- coroutine; each step has its own timeouts and reports {"step": ..., "error": ...} on failure.
+local api = vim.api
+local uv = vim.uv
+
+local results_path = assert(vim.env.CODECOMP_TEST_RESULTS, "CODECOMP_TEST_RESULTS not set")
+
+local function emit(record)
+  local f = assert(io.open(results_path, "a"))
+  f:write(vim.json.encode(record), "\n")
+  f:close()
+end
+
+vim.opt.rtp:prepend(assert(vim.env.CODECOMP_TEST_PLUGIN))
+vim.o.swapfile = false
+vim.o.completeopt = "menuone,noinsert"
+vim.o.expandtab = false
+vim.o.autoindent = true
+
+local codecomp = require("codecomp")
+codecomp.setup({
+  cmd = vim.json.decode(assert(vim.env.CODECOMP_TEST_CMD)),
+  model = vim.env.CODECOMP_TEST_MODEL,
+  settings = { maxNewTokens = 24, candidates = 3, timeBudgetMs = 10000 },
+  ghost_text = { debounce_ms = 60 },
+  completion = { enabled = true, autotrigger = false },
+})
+local ghost = require("codecomp.ghost")
+
+-- Waiting ------------------------------------------------------------------------------------------
+
+--- Yields the driver coroutine until pred() returns a truthy value (returned) or timeout (nil).
+local function wait_until(pred, timeout_ms, interval_ms)
+  local co = assert(coroutine.running(), "wait_until outside the driver coroutine")
+  local deadline = uv.now() + timeout_ms
+  local timer = uv.new_timer()
+  local finished = false
+  local function finish(...)
+    finished = true
+    timer:stop()
+    timer:close()
+    local ok, err = coroutine.resume(co, ...)
+    if not ok then
+      emit({ step = "driver", error = "coroutine: " .. tostring(err) })
+    end
+  end
+  timer:start(
+    interval_ms or 25,
+    interval_ms or 25,
+    vim.schedule_wrap(function()
+      if finished then
+        return
+      end
+      local ok, value = pcall(pred)
+      if not ok then
+        finish(nil, "predicate failed: " .. tostring(value))
+      elseif value then
+        finish(value)
+      elseif uv.now() >= deadline then
+        finish(nil, "timeout")
+      end
+    end)
+  )
+  return coroutine.yield()
+end
+
+local function sleep(ms)
+  local until_ms = uv.now() + ms
+  wait_until(function()
+    return uv.now() >= until_ms
+  end, ms + 1000)
+end
+
+--- An asynchronous request that yields until its answer: { err =, result = } or nil on timeout.
+local function request(client, method, params, timeout_ms, bufnr)
+  local response
+  local ok = client:request(method, params, function(err, result)
+    response = { err = err, result = result }
+  end, bufnr)
+  if not ok then
+    return nil, "request not sent"
+  end
+  local got, why = wait_until(function()
+    return response
+  end, timeout_ms or 15000)
+  return got, why
+end
+
+local function feed(keys)
+  api.nvim_feedkeys(api.nvim_replace_termcodes(keys, true, false, true), "mt", false)
+end
+
+local function buf_lines(bufnr)
+  return api.nvim_buf_get_lines(bufnr, 0, -1, false)
+end
+
+local function cursor()
+  local pos = api.nvim_win_get_cursor(0)
+  return { pos[1] - 1, pos[2] }
+end
+
+--- The ghost text painted in the plugin's namespace, rebuilt from its extmarks.
+local function painted(bufnr)
+  local marks = api.nvim_buf_get_extmarks(bufnr, ghost.ns, 0, -1, { details = true })
+  local out = {}
+  for _, mark in ipairs(marks) do
+    local details = mark[4]
+    local parts = {}
+    for _, chunk in ipairs(details.virt_text or {}) do
+      if chunk[2] == "CodecompSuggestion" then
+        parts[#parts + 1] = chunk[1]
+      end
+    end
+    for _, line in ipairs(details.virt_lines or {}) do
+      local text = {}
+      for _, chunk in ipairs(line) do
+        if chunk[2] == "CodecompSuggestion" then
+          text[#text + 1] = chunk[1]
+        end
+      end
+      parts[#parts + 1] = "\n" .. table.concat(text)
+    end
+    out[#out + 1] = {
+      row = mark[2],
+      col = mark[3],
+      text = table.concat(parts),
+      pos = details.virt_text_pos,
+    }
+  end
+  return out
+end
+
+local function counters(bufnr)
+  local st = ghost.state(bufnr)
+  return st and st.counters or {}
+end
+
+--- Types `attempts[i]` until the server's answer shows a suggestion (the model may answer nothing
+--- at some spots). Returns once the request is answered, not on the first streamed update.
+local function type_until_ghost(bufnr, attempts)
+  for _, keys in ipairs(attempts) do
+    local before = vim.deepcopy(counters(bufnr))
+    feed(keys)
+    -- Settled: nothing pending or scheduled, and an answer came (or typing matched a final one).
+    local answered = wait_until(function()
+      local st = ghost.state(bufnr)
+      if not st or st.pending or st.scheduled then
+        return false
+      end
+      return st.counters.responses > before.responses
+        or (st.counters.typed_ahead > before.typed_ahead and st.final)
+    end, 20000)
+    if not answered then
+      return false,
+        ("no answer to inlineCompletion within 20 s after typing %q (state %s, line %q, mode %s)"):format(
+          keys,
+          vim.json.encode(ghost.state(bufnr) or {}),
+          api.nvim_get_current_line(),
+          api.nvim_get_mode().mode
+        )
+    end
+    sleep(50)
+    if codecomp.suggestion(bufnr) then
+      return true, keys
+    end
+  end
+  return false, "no suggestion after typing all attempts"
+end
+
+local function client_alive(client, bufnr)
+  if client:is_stopped() then
+    return false
+  end
+  for _, c in ipairs(vim.lsp.get_clients({ bufnr = bufnr, name = "codecomp" })) do
+    if c.id == client.id then
+      return true
+    end
+  end
+  return false
+end
+
+local function plain_err(err)
+  if not err then
+    return nil
+  end
+  return { code = err.code, message = err.message }
+end
+
+-- Steps ------------------------------------------------------------------------------------------
+
+local steps = {}
+
+function steps.ready(ctx)
+  local client = wait_until(function()
+    local c = vim.lsp.get_clients({ bufnr = ctx.buf, name = "codecomp" })[1]
+    return c and c.initialized and c
+  end, 30000)
+  if not client then
+    return { error = "the codecomp client did not attach within 30 s" }
+  end
+  ctx.client = client
+  local stats
+  local started = uv.now()
+  while uv.now() - started < 60000 do
+    local response = request(client, "codecomp/stats", vim.empty_dict(), 10000)
+    if response and response.result and response.result.modelState ~= "loading" then
+      stats = response.result
+      break
+    end
+    sleep(200)
+  end
+  if not stats then
+    return { error = "the model did not finish loading" }
+  end
+  local caps = client.server_capabilities or {}
+  return {
+    model_state = stats.modelState,
+    model = stats.model,
+    model_error = stats.modelError,
+    device = stats.device,
+    ghost_attached = ghost.state(ctx.buf) ~= nil,
+    native_inline = codecomp.native_inline(),
+    stream_capability = vim.tbl_get(client.config, "capabilities", "experimental", "codecompCompletionStream"),
+    init_options = client.config.init_options,
+    inline_provider = caps.inlineCompletionProvider ~= nil,
+    completion_provider = caps.completionProvider ~= nil,
+  }
+end
+
+function steps.hover_code_action(ctx)
+  local client = ctx.client
+  -- On the call of list_files in `    files = list_files(".")`.
+  for row, line in ipairs(buf_lines(ctx.buf)) do
+    local col = line:find("= list_files", 1, true)
+    if col then
+      api.nvim_win_set_cursor(0, { row, col + 1 })
+      break
+    end
+  end
+  local params = vim.lsp.util.make_position_params(0, client.offset_encoding)
+  local hover, hover_why = request(client, "textDocument/hover", params, 15000, ctx.buf)
+  local action_params = {
+    textDocument = params.textDocument,
+    range = { start = params.position, ["end"] = params.position },
+    context = { diagnostics = {} },
+  }
+  local action, action_why =
+    request(client, "textDocument/codeAction", action_params, 15000, ctx.buf)
+  local stats = request(client, "codecomp/stats", vim.empty_dict(), 10000)
+  local caps = client.server_capabilities or {}
+  return {
+    position = params.position,
+    hover_answered = hover ~= nil,
+    hover_timeout = hover_why,
+    hover_error = hover and plain_err(hover.err),
+    hover_result = hover and hover.result,
+    code_action_answered = action ~= nil,
+    code_action_timeout = action_why,
+    code_action_error = action and plain_err(action.err),
+    code_action_result = action and action.result,
+    hover_provider = caps.hoverProvider,
+    code_action_provider = caps.codeActionProvider,
+    still_attached = client_alive(client, ctx.buf),
+    stats_after = stats and stats.result and stats.result.modelState or nil,
+  }
+end
+
+function steps.ghost_accept(ctx)
+  local buf = ctx.buf
+  feed("G")
+  wait_until(function()
+    return api.nvim_win_get_cursor(0)[1] == api.nvim_buf_line_count(buf)
+  end, 2000)
+  local marks_before_typing = #painted(buf)
+  feed("A")
+  wait_until(function()
+    return api.nvim_get_mode().mode == "i"
+  end, 2000)
+  local ok, why = type_until_ghost(buf, { " = ", "len(", "x", " + ", "1" })
+  local record = {
+    marks_before_typing = marks_before_typing,
+    counters_shown = counters(buf),
+  }
+  if not ok then
+    record.error = why
+    return record
+  end
+  record.suggestion = codecomp.suggestion(buf)
+  record.painted = painted(buf)
+  record.before = buf_lines(buf)
+  record.cursor = cursor()
+  -- Accept with the real keymap.
+  local tick = api.nvim_buf_get_changedtick(buf)
+  feed("<Tab>")
+  local changed = wait_until(function()
+    return api.nvim_buf_get_changedtick(buf) ~= tick
+  end, 5000)
+  sleep(50)
+  record.accepted = changed ~= nil
+  record.after = buf_lines(buf)
+  record.cursor_after = cursor()
+  record.painted_after = painted(buf)
+  record.counters = counters(buf)
+  return record
+end
+
+function steps.ghost_partial(ctx)
+  local buf = ctx.buf
+  feed("<End><CR>")
+  sleep(150)
+  local ok, why = type_until_ghost(buf, { "value = ", "os.", "name", "(", " + ", "1" })
+  if not ok then
+    return { error = why }
+  end
+  local record = {}
+
+  -- Next candidate: asks the server for all candidates (trigger kind Invoked).
+  local shown = codecomp.suggestion(buf)
+  local before_next = counters(buf).responses
+  feed("<M-]>")
+  wait_until(function()
+    return counters(buf).responses > before_next and not ghost.state(buf).pending
+  end, 20000)
+  sleep(50)
+  local st = ghost.state(buf)
+  record.cycle = {
+    before = shown,
+    candidates = #st.items,
+    index = st.index,
+    after = codecomp.suggestion(buf),
+  }
+  if #st.items > 1 then
+    feed("<M-[>")
+    sleep(100)
+    record.cycle.after_prev = codecomp.suggestion(buf)
+    record.cycle.index_after_prev = ghost.state(buf).index
+  end
+
+  -- Accept one word.
+  local suggestion = codecomp.suggestion(buf)
+  if not suggestion then
+    record.error = "the suggestion disappeared while cycling"
+    return record
+  end
+  record.word = { suggestion = suggestion, before = buf_lines(buf), cursor = cursor() }
+  local tick = api.nvim_buf_get_changedtick(buf)
+  feed("<M-w>")
+  wait_until(function()
+    return api.nvim_buf_get_changedtick(buf) ~= tick
+  end, 5000)
+  sleep(100)
+  record.word.after = buf_lines(buf)
+  record.word.cursor_after = cursor()
+  record.word.rest = codecomp.suggestion(buf)
+  record.word.painted_rest = painted(buf)
+
+  -- Dismiss whatever is shown (get a new suggestion first if the word took all of it).
+  if not codecomp.suggestion(buf) then
+    local again, again_why = type_until_ghost(buf, { " ", "x", " + ", "1" })
+    if not again then
+      record.dismiss = { error = again_why }
+      return record
+    end
+  end
+  local lines = buf_lines(buf)
+  feed("<C-]>")
+  local hidden = wait_until(function()
+    return #painted(buf) == 0 and not codecomp.suggestion(buf)
+  end, 3000)
+  record.dismiss = {
+    hidden = hidden ~= nil,
+    buffer_unchanged = vim.deep_equal(lines, buf_lines(buf)),
+  }
+
+  -- <Tab> with nothing shown keeps its own meaning.
+  local line_before = api.nvim_get_current_line()
+  feed("<Tab>")
+  wait_until(function()
+    return api.nvim_get_current_line() ~= line_before
+  end, 3000)
+  record.tab_fallback = { before = line_before, after = api.nvim_get_current_line() }
+  record.counters = counters(buf)
+  return record
+end
+
+function steps.completion(ctx)
+  local buf, client = ctx.buf, ctx.client
+  -- Ghost text stays on: its automatic requests must wait for the menu's (same document).
+  codecomp.enable_completion(buf, { autotrigger = true })
+  feed("<Esc>")
+  wait_until(function()
+    return api.nvim_get_mode().mode == "n"
+  end, 2000)
+  feed("Goresult = list_files(")
+  local typed = wait_until(function()
+    return api.nvim_get_current_line():find("list_files%(", 1, false) ~= nil
+  end, 3000)
+  local record = { typed = typed ~= nil }
+
+  -- The native menu, opened by the autotrigger on "(" (or by vim.lsp.completion.get()).
+  local function menu_items()
+    local info = vim.fn.complete_info({ "items", "selected" })
+    return #info.items > 0 and info or nil
+  end
+  local info = wait_until(menu_items, 20000)
+  record.menu_via = info and "autotrigger" or nil
+  if not info then
+    vim.lsp.completion.get()
+    info = wait_until(menu_items, 20000)
+    record.menu_via = info and "completion.get" or nil
+  end
+  if not info then
+    record.menu = { error = "the completion menu never got items" }
+  else
+    local line_before = api.nvim_get_current_line()
+    record.menu = {
+      count = #info.items,
+      words = vim.tbl_map(function(item)
+        return item.word
+      end, info.items),
+      selected = info.selected,
+      line_before = line_before,
+      cursor_before = cursor(),
+    }
+    local index = (info.selected >= 0 and info.selected or 0) + 1
+    record.menu.accepted_word = info.items[index].word
+    record.menu.accepted_item = vim.tbl_get(info.items[index], "user_data", "nvim", "lsp", "completion_item")
+    feed(info.selected >= 0 and "<C-y>" or "<C-n><C-y>")
+    wait_until(function()
+      return #vim.fn.complete_info({ "items" }).items == 0
+    end, 3000)
+    sleep(150)
+    record.menu.line_after = api.nvim_get_current_line()
+    record.menu.cursor_after = cursor()
+    record.menu.lines_after = buf_lines(buf)
+  end
+
+  -- A direct request.
+  local params = vim.lsp.util.make_position_params(0, client.offset_encoding)
+  params.context = { triggerKind = 1 }
+  local direct = request(client, "textDocument/completion", params, 20000, buf)
+  local items = direct and direct.result and (direct.result.items or direct.result) or {}
+  record.direct = {
+    answered = direct ~= nil,
+    error = direct and plain_err(direct.err),
+    count = #items,
+    first = items[1] and { label = items[1].label, textEdit = items[1].textEdit },
+  }
+  record.counters = counters(buf)
+  return record
+end
+
+function steps.health(ctx)
+  feed("<Esc>")
+  wait_until(function()
+    return api.nvim_get_mode().mode == "n"
+  end, 2000)
+  local source_win = api.nvim_get_current_win()
+  vim.cmd("checkhealth codecomp")
+  local health_buf = api.nvim_get_current_buf()
+  local lines = wait_until(function()
+    local l = buf_lines(health_buf)
+    local text = table.concat(l, "\n")
+    if text:find("codecomp: language server", 1, true) and text:find("model:", 1, true) then
+      return l
+    end
+  end, 15000)
+  lines = lines or buf_lines(health_buf)
+  local record = { lines = lines, filetype = vim.bo[health_buf].filetype }
+  pcall(vim.cmd, "tabclose")
+  if api.nvim_win_is_valid(source_win) then
+    api.nvim_set_current_win(source_win)
+  end
+  record.back_in_source = api.nvim_get_current_buf() == ctx.buf
+  return record
+end
+
+function steps.shutdown(ctx)
+  local clients = vim.lsp.get_clients()
+  for _, client in ipairs(clients) do
+    client:stop()
+  end
+  local stopped = wait_until(function()
+    for _, client in ipairs(clients) do
+      if not client:is_stopped() then
+        return false
+      end
+    end
+    return true
+  end, 10000)
+  if not stopped then
+    for _, client in ipairs(clients) do
+      client:stop(true)
+    end
+  end
+  return { clients = #clients, stopped_cleanly = stopped ~= nil }
+end
+
+local ORDER = { "ready", "hover_code_action", "ghost_accept", "ghost_partial", "completion", "health" }
+
+local function main()
+  local ctx = { buf = api.nvim_get_current_buf() }
+  emit({ step = "start", file = api.nvim_buf_get_name(ctx.buf), filetype = vim.bo[ctx.buf].filetype })
+  for _, name in ipairs(ORDER) do
+    local started = uv.now()
+    local ok, record = pcall(steps[name], ctx)
+    if not ok then
+      record = { error = "step raised: " .. tostring(record) }
+    end
+    record = record or {}
+    record.step = name
+    record.ms = uv.now() - started
+    emit(record)
+    if name == "ready" and record.error then
+      break
+    end
+  end
+  local ok, record = pcall(steps.shutdown, ctx)
+  record = ok and record or { error = tostring(record) }
+  record.step = "shutdown"
+  emit(record)
+  emit({ step = "done" })
+  vim.cmd("qa!")
+end
+
+-- A broken run fails instead of hanging.
+local watchdog = uv.new_timer()
+watchdog:start(
+  (tonumber(vim.env.CODECOMP_TEST_TIMEOUT) or 80) * 1000,
+  0,
+  vim.schedule_wrap(function()
+    emit({ step = "watchdog", error = "the driver did not finish in time" })
+    for _, client in ipairs(vim.lsp.get_clients()) do
+      client:stop(true)
+    end
+    vim.cmd("cquit 3")
+  end)
+)
+
+api.nvim_create_autocmd("VimEnter", {
+  once = true,
+  callback = function()
+    vim.schedule(function()
+      local co = coroutine.create(main)
+      local ok, err = coroutine.resume(co)
+      if not ok then
+        emit({ step = "driver", error = tostring(err) })
+        vim.cmd("cquit 2")
+      end
+    end)
+  end,
+})
