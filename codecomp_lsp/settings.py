@@ -5,6 +5,7 @@ Invalid values never stop the server: each bad field keeps its default and yield
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -29,6 +30,15 @@ class Settings:
     streaming: bool = False  # send codecomp/completionStream even without the client's capability
     allowPickle: bool = False
     trustRemoteCode: bool = False
+    diagnostics: bool = True  # publish tree-sitter syntax errors
+    diagnosticsDelayMs: int = 300  # after the last edit
+    hoverTimeBudgetMs: int = 1500  # model explanation in a hover; 0 = structure only
+    hoverMaxTokens: int = 48
+    quickFixCandidates: int = 4  # model repairs sampled as one batch per syntax error
+    quickFixTimeBudgetMs: int = 3000  # 0 = parser-derived repairs only
+    codeActionMaxNewTokens: int = 256  # docstring, function body, code from a comment
+    codeActionTimeBudgetMs: int = 20000
+    denyPatterns: tuple[str, ...] = ()  # extra regexes: matching model output is never shown
 
     def language_enabled(self, language: str | None) -> bool:
         if "*" in self.enabledLanguages:
@@ -48,6 +58,22 @@ class Settings:
         )
 
 
+_INT_LIMITS: dict[str, tuple[int, int]] = {
+    "maxNewTokens": (1, 1024),
+    "maxPromptTokens": (64, 32768),
+    "candidates": (1, 8),
+    "cacheMemoryMB": (0, 65536),
+    "timeBudgetMs": (0, 120000),
+    "diagnosticsDelayMs": (0, 10000),
+    "hoverTimeBudgetMs": (0, 60000),
+    "hoverMaxTokens": (1, 512),
+    "quickFixCandidates": (1, 8),
+    "quickFixTimeBudgetMs": (0, 60000),
+    "codeActionMaxNewTokens": (1, 2048),
+    "codeActionTimeBudgetMs": (0, 120000),
+}
+
+
 def _check(name: str, value: Any) -> Any:
     """Validate one field; raise ValueError with a user-facing reason."""
     if name in ("model",):
@@ -60,16 +86,10 @@ def _check(name: str, value: Any) -> Any:
         if not isinstance(value, str) or not value:
             raise ValueError("must be a non-empty string")
         return value
-    if name in ("maxNewTokens", "maxPromptTokens", "candidates", "cacheMemoryMB", "timeBudgetMs"):
+    if name in _INT_LIMITS:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError("must be an integer")
-        limits = {
-            "maxNewTokens": (1, 1024),
-            "maxPromptTokens": (64, 32768),
-            "candidates": (1, 8),
-            "cacheMemoryMB": (0, 65536),
-            "timeBudgetMs": (0, 120000),
-        }[name]
+        limits = _INT_LIMITS[name]
         if not limits[0] <= value <= limits[1]:
             raise ValueError(f"must be between {limits[0]} and {limits[1]}")
         return value
@@ -85,7 +105,18 @@ def _check(name: str, value: Any) -> Any:
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             raise ValueError('must be a list of language ids, or ["*"]')
         return tuple(value)
-    if name in ("kvReuse", "streaming", "allowPickle", "trustRemoteCode"):
+    if name == "denyPatterns":
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ValueError("must be a list of regular expressions")
+        for pattern in value:
+            if not pattern:
+                raise ValueError("an empty pattern would match everything")
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+        return tuple(value)
+    if name in ("kvReuse", "streaming", "allowPickle", "trustRemoteCode", "diagnostics"):
         if not isinstance(value, bool):
             raise ValueError("must be true or false")
         return value

@@ -19,6 +19,7 @@ from codecomp_lsp.engine.decoder import Cancelled, GenerationRequest, Generation
 from codecomp_lsp.engine.engine import Engine
 from codecomp_lsp.postprocess.parse_check import parse_penalty, rank_candidates
 from codecomp_lsp.postprocess.pipeline import clean_completion
+from codecomp_lsp.postprocess.secrets import find_secret_in, stream_prefix
 from codecomp_lsp.prompt.builder import PromptBuilder
 from codecomp_lsp.settings import Settings
 
@@ -170,6 +171,17 @@ class CompletionService:
             self._shown.pop(uri, None)
 
     # -- model thread -------------------------------------------------------------------------
+    def _refuse(self, text: str, ctx: CursorContext, refused: set[str]) -> bool:
+        """Whether a cleaned candidate carries (or completes) what looks like a secret; each
+        refused text is counted once."""
+        deny = self.settings().denyPatterns
+        if find_secret_in(text, ctx.line_prefix, ctx.line_suffix, deny) is None:
+            return False
+        if text not in refused:
+            refused.add(text)
+            self.engine.stats.add(suppressedSecrets=1)
+        return True
+
     def builder(self) -> PromptBuilder:
         loaded, _ = self.engine.require()
         settings = self.settings()
@@ -239,14 +251,26 @@ class CompletionService:
         prompt = builder.build(ctx)
         loaded, _ = self.engine.require()
 
+        refused: set[str] = set()
         on_text = None
         if query.on_text is not None:
             stream = query.on_text
             multiline = ctx.multiline
+            streamed: list[str | None] = [""]  # what the client shows; None after a secret
 
             def on_text(row: int, text: str) -> None:
-                if row == 0:
-                    stream(text if multiline else text.split("\n", 1)[0])
+                if row != 0 or streamed[0] is None:
+                    return
+                safe = stream_prefix(
+                    text if multiline else text.split("\n", 1)[0],
+                    settings.denyPatterns,
+                    ctx.line_prefix,
+                )
+                if safe is None:
+                    streamed[0] = None  # the final, filtered text replaces what was shown
+                elif safe.startswith(streamed[0] or ""):
+                    streamed[0] = safe
+                    stream(safe)
 
         on_finish = None
         if query.on_candidate is not None:
@@ -258,6 +282,7 @@ class CompletionService:
                 if (
                     cleaned
                     and cleaned not in sent
+                    and not self._refuse(cleaned, ctx, refused)
                     and parse_penalty(window, offset, cleaned, spec) <= 0
                 ):
                     sent.add(cleaned)
@@ -286,6 +311,8 @@ class CompletionService:
         cleaned: list[tuple[str, float]] = []
         for cand in result.candidates:
             text = clean_completion(cand.text, ctx)
+            if text and self._refuse(text, ctx, refused):
+                continue  # never shown: it looks like it carries a secret
             if text and all(text != seen for seen, _ in cleaned):
                 cleaned.append((text, cand.mean_logprob))
         scores = dict(cleaned)

@@ -65,6 +65,9 @@ def _space_unit(widths: list[int], default: int) -> int:
 def strip_first_line_indent(completion: str, ctx: CursorContext) -> str:
     """Drop indentation the model repeated on the first line when the cursor line already has it."""
     prefix = ctx.line_prefix
+    if prefix.strip() and prefix[-1] in " \t" and completion[:1] in (" ", "\t"):
+        # `if ` + ` the` would insert a double space: the typed space already separates.
+        return completion.lstrip(" \t") if "\n" not in completion[:1] else completion
     if not prefix or prefix.strip():
         return completion
     target = ctx.block_indent if ctx.multiline and ctx.block_indent is not None else ctx.indent

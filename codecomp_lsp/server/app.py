@@ -26,6 +26,12 @@ from codecomp_lsp.features.completion import (
     DocumentSnapshot,
     Suggestion,
 )
+from codecomp_lsp.server.assist import (
+    APPLY_COMMAND,
+    CODE_ACTION_KINDS,
+    EXPLAIN_COMMAND,
+    Assist,
+)
 from codecomp_lsp.server.documents import (
     MAX_COMPLETION_CHARS,
     Document,
@@ -80,6 +86,7 @@ class CodecompServer(LanguageServer):
         )
         self.overrides = overrides or {}  # command-line settings win over the client's
         self.settings = parse_settings(self.overrides).settings
+        self.base_settings = Settings()  # from initializationOptions; later changes apply over it
         self.documents = DocumentStore()
         self.stats = Stats()
         self.engine = Engine(self.stats)
@@ -88,17 +95,25 @@ class CodecompServer(LanguageServer):
         self.supports_progress = False
         self.supports_configuration = False
         self._reported_error: str | None = None
+        self.assist = Assist(self)  # hover, diagnostics, quick fixes, code actions
 
     # -- settings and model -------------------------------------------------------------------
     def apply_settings(self, raw: Any) -> None:
-        parsed = parse_settings(raw, Settings())
+        """Apply pushed or pulled settings over the initializationOptions; nothing → keep all."""
+        if isinstance(raw, dict) and isinstance(raw.get("codecomp"), dict):
+            raw = raw["codecomp"]
+        if raw is None or raw == {}:
+            return  # eglot sends {} on connect; an empty pull means the client has no opinion
+        parsed = parse_settings(raw, self.base_settings)
         settings = parse_settings(self.overrides, parsed.settings).settings
         for message in parsed.errors:
             log.warning(message)
             self.window_show_message(
                 types.ShowMessageParams(type=types.MessageType.Warning, message=message)
             )
+        diagnostics_before = self.settings.diagnostics
         self.settings = settings
+        self.assist.settings_changed(diagnostics_before)
         self.load_model()
 
     def load_model(self) -> None:
@@ -209,18 +224,23 @@ class CodecompServer(LanguageServer):
             return CompletionOutcome([], reason="no model"), doc, (line, character)
 
         loop = asyncio.get_running_loop()
+        stream_params = {
+            "uri": uri,
+            "version": doc.version,
+            "position": {"line": position.line, "character": position.character},
+        }
+
+        def stream_end(text: str) -> None:
+            """Every streamed request ends with one `done` notification, cancelled ones too."""
+            if query.on_text is not None:
+                self.protocol.notify(STREAM_METHOD, {**stream_params, "text": text, "done": True})
+
         if self.client_streams or self.settings.streaming:
-            version = doc.version
-            pos = {"line": position.line, "character": position.character}
 
             def on_text(text: str) -> None:
-                params = {
-                    "uri": uri,
-                    "version": version,
-                    "position": pos,
-                    "text": text,
-                    "done": False,
-                }
+                if query.cancel.is_set():  # nothing after the cancellation's `done`
+                    return
+                params = {**stream_params, "text": text, "done": False}
                 loop.call_soon_threadsafe(self.protocol.notify, STREAM_METHOD, params)
 
             query.on_text = on_text
@@ -235,17 +255,20 @@ class CodecompServer(LanguageServer):
 
             query.on_candidate = on_candidate
 
+        # Inline and menu requests supersede their own kind only: an editor may show both at once.
         job = self.engine.submit(
-            lambda: self.completion.complete(query), key=uri, cancel=query.cancel
+            lambda: self.completion.complete(query), key=f"{feature}:{uri}", cancel=query.cancel
         )
         try:
             outcome = await asyncio.wrap_future(job.future)
         except asyncio.CancelledError:
             query.cancel.set()
             self.stats.add(cancelled=1)
+            stream_end("")
             raise
         except Cancelled:
             self.stats.add(superseded=1)
+            stream_end("")
             return CompletionOutcome([], reason="superseded"), doc, (line, character)
         except EngineUnavailable as exc:
             self._report_unavailable(str(exc))
@@ -269,18 +292,7 @@ class CodecompServer(LanguageServer):
                 self.protocol.notify(
                     types.PROGRESS, types.ProgressParams(token=partial, value=items)
                 )
-        if query.on_text is not None:
-            final = outcome.suggestions[0].text if outcome.suggestions else ""
-            self.protocol.notify(
-                STREAM_METHOD,
-                {
-                    "uri": uri,
-                    "version": doc.version,
-                    "position": {"line": position.line, "character": position.character},
-                    "text": final,
-                    "done": True,
-                },
-            )
+        stream_end(outcome.suggestions[0].text if outcome.suggestions else "")
         return outcome, doc, (line, character)
 
     @staticmethod
@@ -365,7 +377,9 @@ def create_server(overrides: dict[str, Any] | None = None) -> CodecompServer:
         ls.supports_configuration = bool(caps.workspace and caps.workspace.configuration)
         experimental = caps.experimental if isinstance(caps.experimental, dict) else {}
         ls.client_streams = bool(experimental.get("codecompCompletionStream"))
+        ls.assist.configure(caps)
         parsed = parse_settings(params.initialization_options)
+        ls.base_settings = parsed.settings
         ls.settings = parse_settings(ls.overrides, parsed.settings).settings
         ls._init_errors = parsed.errors  # type: ignore[attr-defined]
 
@@ -420,16 +434,20 @@ def create_server(overrides: dict[str, Any] | None = None) -> CodecompServer:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: CodecompServer, params: types.DidOpenTextDocumentParams) -> None:
         ls.documents.open(params.text_document)
+        ls.assist.schedule(params.text_document.uri, immediate=True)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: CodecompServer, params: types.DidChangeTextDocumentParams) -> None:
         if ls.documents.change(params) is None:
             log.warning("didChange for unknown document %s ignored", params.text_document.uri)
+            return
+        ls.assist.schedule(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: CodecompServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.documents.close(params.text_document.uri)
         ls.completion.forget(params.text_document.uri)
+        ls.assist.forget(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(
@@ -472,6 +490,31 @@ def create_server(overrides: dict[str, Any] | None = None) -> CodecompServer:
         return types.CompletionList(
             is_incomplete=True if items else outcome.incomplete, items=items
         )
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    async def hover(ls: CodecompServer, params: types.HoverParams) -> types.Hover | None:
+        return await ls.assist.hover(params)
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=CODE_ACTION_KINDS, resolve_provider=True),
+    )
+    async def code_action(
+        ls: CodecompServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction | types.Command] | None:
+        return await ls.assist.code_actions(params)
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    async def code_action_resolve(ls: CodecompServer, params: types.CodeAction) -> types.CodeAction:
+        return await ls.assist.resolve(params)
+
+    @server.command(EXPLAIN_COMMAND)
+    async def explain(ls: CodecompServer, *args: Any) -> dict[str, Any]:
+        return await ls.assist.explain(args)
+
+    @server.command(APPLY_COMMAND)
+    async def apply_action(ls: CodecompServer, *args: Any) -> dict[str, Any]:
+        return await ls.assist.apply(args)
 
     @server.feature(STATS_METHOD)
     def stats(ls: CodecompServer, params: Any = None) -> dict[str, Any]:

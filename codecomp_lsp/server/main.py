@@ -42,6 +42,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     # Transformers' progress bars and hub chatter would otherwise land in the LSP client's log as noise.
     logging.getLogger("transformers").setLevel(logging.ERROR)
+    if args.log_level.upper() != "DEBUG":
+        # pygls logs every message it sends at INFO: each streamed token would land in the log.
+        logging.getLogger("pygls").setLevel(logging.WARNING)
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()

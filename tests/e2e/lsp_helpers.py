@@ -7,7 +7,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 from lsprotocol import types
 from pytest_lsp import LanguageClient
@@ -16,16 +16,49 @@ from pytest_lsp.client import make_test_lsp_client
 STREAM = "codecomp/completionStream"
 
 
-def capabilities(*, progress: bool = True, stream: bool = False) -> types.ClientCapabilities:
+def capabilities(
+    *, progress: bool = True, stream: bool = False, markdown: bool = False, resolve: bool = False
+) -> types.ClientCapabilities:
+    """`markdown`: hover in Markdown; `resolve`: code actions resolve their edits lazily."""
+    code_action = None
+    if resolve:
+        code_action = types.CodeActionClientCapabilities(
+            code_action_literal_support=types.ClientCodeActionLiteralOptions(
+                code_action_kind=types.ClientCodeActionKindOptions(
+                    value_set=["quickfix", "refactor", "source"]
+                )
+            ),
+            data_support=True,
+            resolve_support=types.ClientCodeActionResolveOptions(properties=["edit"]),
+        )
     return types.ClientCapabilities(
         window=types.WindowClientCapabilities(work_done_progress=progress),
         workspace=types.WorkspaceClientCapabilities(configuration=True),
         text_document=types.TextDocumentClientCapabilities(
             completion=types.CompletionClientCapabilities(),
             inline_completion=types.InlineCompletionClientCapabilities(),
+            hover=types.HoverClientCapabilities(
+                content_format=[types.MarkupKind.Markdown, types.MarkupKind.PlainText]
+            )
+            if markdown
+            else None,
+            code_action=code_action,
         ),
         experimental={"codecompCompletionStream": True} if stream else None,
     )
+
+
+def _parse_code_actions_by_shape(client: LanguageClient) -> None:
+    """lsprotocol reads any code action with a `command` key as a Command; a CodeAction's
+    `command` is an object, a Command's a string."""
+    converter = client.protocol._converter
+
+    def hook(obj: Any, _: Any) -> types.Command | types.CodeAction:
+        if isinstance(obj, dict) and isinstance(obj.get("command"), str):
+            return converter.structure(obj, types.Command)
+        return converter.structure(obj, types.CodeAction)
+
+    converter.register_structure_hook(Union[types.Command, types.CodeAction], hook)  # noqa: UP007
 
 
 @asynccontextmanager
@@ -38,8 +71,11 @@ async def lsp_session(
     extra_args: list[str] | None = None,
     wait_ready: bool = True,
     configuration: dict[str, Any] | None = None,
+    markdown: bool = False,
+    resolve: bool = False,
 ) -> AsyncIterator[LanguageClient]:
     client = make_test_lsp_client()
+    _parse_code_actions_by_shape(client)
     if configuration is not None:
         client.set_configuration(configuration, section="codecomp")
     client.streamed = []  # type: ignore[attr-defined]
@@ -56,7 +92,9 @@ async def lsp_session(
     try:
         await client.initialize_session(
             types.InitializeParams(
-                capabilities=capabilities(progress=progress, stream=stream),
+                capabilities=capabilities(
+                    progress=progress, stream=stream, markdown=markdown, resolve=resolve
+                ),
                 initialization_options=options or {},
             )
         )

@@ -79,8 +79,9 @@ async def test_cancel_request_stops_decoding(tiny_model_dir):
         info = await stats(client)
         assert info["cancelled"] == 1
         await asyncio.sleep(0.2)
-        # No final "done" notification for a cancelled request, and decoding stopped early.
-        assert not any(n.done for n in client.streamed)
+        # The stream ends with one empty `done` notification, nothing after it.
+        assert client.streamed[-1].done and client.streamed[-1].text == ""
+        assert [n.done for n in client.streamed].count(True) == 1
         assert info["generatedTokens"] < 8 * 400
         # The server answers the next request normally.
         assert isinstance(await inline(client, URI, *END, invoked=True), types.InlineCompletionList)
@@ -302,3 +303,31 @@ def test_tcp_transport_answers_on_loopback(tiny_model_dir):
     finally:
         server.kill()
         server.wait(10)
+
+
+async def test_empty_configuration_change_keeps_the_settings_in_force(tiny_model_dir):
+    async with lsp_session(tiny_model_dir, options={"codecomp": {"maxNewTokens": 24}}) as client:
+        client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={}))
+        await asyncio.sleep(0.5)
+        info = await stats(client)
+        assert info["settings"]["maxNewTokens"] == 24
+        assert info["modelState"] == "ready"
+
+
+async def test_inline_request_does_not_supersede_a_menu_request(tiny_model_dir):
+    async with lsp_session(tiny_model_dir, options={"candidates": 2}) as client:
+        open_doc(client, URI, TEXT)
+        menu = asyncio.ensure_future(
+            client.text_document_completion_async(
+                types.CompletionParams(
+                    text_document=types.TextDocumentIdentifier(uri=URI),
+                    position=types.Position(line=END[0], character=END[1]),
+                )
+            )
+        )
+        await asyncio.sleep(0.05)
+        await inline(client, URI, *END)
+        await menu
+        info = await stats(client)
+        assert info["superseded"] == 0
+        assert info["latencyMs"]["completion"]["count"] == 1

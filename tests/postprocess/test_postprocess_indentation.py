@@ -91,7 +91,7 @@ def test_repeated_indentation_on_the_first_line_is_dropped() -> None:
     assert strip_first_line_indent("    return 1", ctx) == "return 1"
     partial = make_ctx("def f():\n  █\n", "python", multiline=True, block_indent="    ")
     assert strip_first_line_indent("  return 1", partial) == "  return 1"
-    mid_line = make_ctx("x = █\n", "python")
+    mid_line = make_ctx("x =█\n", "python")
     assert strip_first_line_indent(" 1", mid_line) == " 1"
 
 
@@ -102,3 +102,13 @@ def test_document_unit_is_inferred() -> None:
     assert document_indent_unit(tabs) == "\t"
     header = make_ctx("def f():█\n", "python", multiline=True, block_indent="    ")
     assert document_indent_unit(header) == "    "
+
+
+def test_typed_space_is_not_doubled() -> None:
+    from codecomp_lsp.postprocess.pipeline import clean_completion
+
+    ctx = make_ctx("def f(x):\n    if █\n", "python")
+    assert clean_completion(" x > 0:", ctx) == "x > 0:"
+    # Without a typed space the model's leading space stays.
+    ctx = make_ctx("def f(x):\n    return x +█\n", "python")
+    assert clean_completion(" 1", ctx) == " 1"

@@ -55,6 +55,17 @@ VALID: list[tuple[str, Any, Any]] = [
     ("streaming", True, True),
     ("allowPickle", True, True),
     ("trustRemoteCode", True, True),
+    ("diagnostics", False, False),
+    ("diagnosticsDelayMs", 0, 0),
+    ("hoverTimeBudgetMs", 0, 0),
+    ("hoverTimeBudgetMs", 60000, 60000),
+    ("hoverMaxTokens", 512, 512),
+    ("quickFixCandidates", 1, 1),
+    ("quickFixTimeBudgetMs", 0, 0),
+    ("codeActionMaxNewTokens", 2048, 2048),
+    ("codeActionTimeBudgetMs", 120000, 120000),
+    ("denyPatterns", [r"ACME-[0-9]{6}", "internal\\.corp"], (r"ACME-[0-9]{6}", "internal\\.corp")),
+    ("denyPatterns", [], ()),
 ]
 
 
@@ -110,6 +121,19 @@ INVALID: list[tuple[str, Any]] = [
     ("streaming", None),
     ("allowPickle", 0),
     ("trustRemoteCode", "yes"),
+    ("diagnostics", "on"),
+    ("diagnosticsDelayMs", 10001),
+    ("hoverTimeBudgetMs", -1),
+    ("hoverTimeBudgetMs", 1.5),
+    ("hoverMaxTokens", 0),
+    ("quickFixCandidates", 9),
+    ("quickFixTimeBudgetMs", "fast"),
+    ("codeActionMaxNewTokens", 0),
+    ("codeActionTimeBudgetMs", 120001),
+    ("denyPatterns", "ACME-.*"),
+    ("denyPatterns", ["ok", "(unclosed"]),
+    ("denyPatterns", [""]),
+    ("denyPatterns", [3]),
 ]
 
 
@@ -200,6 +224,12 @@ def test_base_is_not_mutated() -> None:
     parsed = parse_settings({"maxNewTokens": 5}, base)
     assert base.maxNewTokens == 64
     assert parsed.settings is not base
+
+
+def test_invalid_deny_pattern_names_the_pattern_and_keeps_the_default() -> None:
+    (message,) = parse_settings({"denyPatterns": ["fine", "[a-"]}).errors
+    assert message.startswith("codecomp.denyPatterns: invalid regular expression '[a-'")
+    assert message.endswith("using ()")
 
 
 def test_language_enabled() -> None:

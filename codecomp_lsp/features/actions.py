@@ -1,0 +1,381 @@
+"""Code actions that write code or prose with the model: docstring, function body, code from a
+comment, explanation of a selection.
+
+`offers()` is cheap (one parse) and tells which actions apply at a range; the list the client shows
+is built from it. `run()` does the work on the model thread once the user picks one (codeAction
+resolve or workspace/executeCommand) and returns a text change, or a message for the user.
+Generated code goes through the completion post-processing and the parse check; nothing the
+secret filter refuses is ever returned.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from codecomp_lsp.context.indent import detect_indent_unit, leading_ws
+from codecomp_lsp.context.languages import LanguageSpec
+from codecomp_lsp.context.symbols import HoverTarget, Symbol, enclosing_symbol
+from codecomp_lsp.context.syntax import char_col_to_byte, count_errors, parse
+from codecomp_lsp.features.completion import make_stop_check
+from codecomp_lsp.features.hover import HoverRequest, HoverService
+from codecomp_lsp.features.modelio import (
+    ModelIO,
+    TextChange,
+    diff_change,
+    point_to_offset,
+)
+from codecomp_lsp.postprocess.parse_check import rank_candidates
+from codecomp_lsp.postprocess.pipeline import clean_completion
+
+__all__ = ["ACTIONS", "ActionOutcome", "ActionService", "Offer"]
+
+DOCSTRING, BODY, COMMENT, EXPLAIN = "docstring", "body", "comment", "explain"
+ACTIONS = (DOCSTRING, BODY, COMMENT, EXPLAIN)
+KIND_REWRITE = "refactor.rewrite"
+KIND_EXPLAIN = "refactor.explain"  # not an edit; grouped with refactorings where clients group
+MAX_BODY_LINES = 40
+_DOC_WIDTH = 88
+_FUNCTION_KINDS = frozenset({"function", "method", "constructor"})
+_DOC_KINDS = _FUNCTION_KINDS | frozenset(
+    {"class", "struct", "interface", "enum", "trait", "record", "type", "union"}
+)
+_PY_STUB = re.compile(r"(?:pass|\.\.\.|raise\s+NotImplementedError(?:\(.*\))?)\s*(?:#.*)?")
+_BRACE_STUB = re.compile(
+    r"(?:todo!\(.*\)|unimplemented!\(.*\)|throw\s+new\s+Error\(.*\);?|"
+    r"throw\s+new\s+UnsupportedOperationException\(.*\);?|panic\(.*\))?"
+)
+_COMMENT_TYPES = frozenset({"comment", "line_comment", "block_comment"})
+
+
+@dataclass(frozen=True)
+class Offer:
+    """An applicable action at a position; `line`/`character` locate it again when run."""
+
+    action: str
+    title: str
+    kind: str
+    line: int
+    character: int
+    end_line: int
+    end_character: int
+
+
+@dataclass(frozen=True)
+class ActionOutcome:
+    change: TextChange | None
+    message: str | None = None  # shown to the user (the explanation, or why there is no edit)
+
+
+def _comment_block_end(text: str, spec: LanguageSpec, line: int) -> int | None:
+    """The last line of the whole-line comment block at `line`, or None when it is not one."""
+    lines = text.split("\n")
+    if line >= len(lines):
+        return None
+    row_text = lines[line]
+    stripped = row_text.lstrip()
+    if not stripped.startswith(spec.line_comment) or stripped.startswith(
+        (spec.line_comment + "!", "///")
+    ):
+        return None
+    tree = parse(text, spec)
+    col = len(row_text) - len(stripped)
+    point = (line, char_col_to_byte(row_text, col))
+    node = tree.root_node.descendant_for_point_range(point, point)
+    if node is None or node.type not in _COMMENT_TYPES:
+        return None  # a "#" or "//" inside a string
+    end = line
+    while end + 1 < len(lines) and lines[end + 1].lstrip().startswith(spec.line_comment):
+        end += 1
+    return end
+
+
+def _stub_lines(text: str, symbol: Symbol, spec: LanguageSpec) -> list[int] | None:
+    """Lines of a function body that only says "not written yet", or None if it has code."""
+    body = symbol.body
+    if body is None:
+        return None
+    lines = text.split("\n")
+    if spec.indent_based:
+        if body[0] <= symbol.name_span[0]:
+            return None  # `def f(): pass` on one line
+        rows = []
+        for row in range(body[0], min(body[2], len(lines) - 1) + 1):
+            if symbol.doc_span is not None and symbol.doc_span[0] <= row <= symbol.doc_span[2]:
+                continue
+            stripped = lines[row].strip()
+            if not stripped or stripped.startswith("#"):
+                continue
+            if not _PY_STUB.fullmatch(stripped):
+                return None
+            rows.append(row)
+        return rows
+    start = point_to_offset(text, body[0], body[1])
+    end = point_to_offset(text, body[2], body[3])
+    inner = text[start:end].strip()
+    if not (inner.startswith("{") and inner.endswith("}")):
+        return None
+    inner = inner[1:-1]
+    inner = re.sub(r"//[^\n]*|/\*.*?\*/", "", inner, flags=re.S).strip()
+    return [] if _BRACE_STUB.fullmatch(inner) else None
+
+
+class ActionService:
+    def __init__(self, io: ModelIO, hover: HoverService) -> None:
+        self.io = io
+        self.hover = hover
+
+    # -- any thread: which actions apply --------------------------------------------------------
+    def offers(
+        self,
+        uri: str,
+        text: str,
+        spec: LanguageSpec | None,
+        start: tuple[int, int],
+        end: tuple[int, int],
+    ) -> list[Offer]:
+        if spec is None:
+            return []
+        out: list[Offer] = []
+        line, col = start
+        symbol = enclosing_symbol(text, spec, line, col, uri=uri, kinds=_DOC_KINDS)
+        if symbol is not None:
+            at = (symbol.name_span[0], symbol.name_span[1])
+            if symbol.docstring is None and self._docstring_slot(text, symbol, spec) is not None:
+                out.append(
+                    Offer(
+                        DOCSTRING,
+                        f"Generate docstring for `{symbol.name}`",
+                        KIND_REWRITE,
+                        *at,
+                        *at,
+                    )
+                )
+            if symbol.kind in _FUNCTION_KINDS and _stub_lines(text, symbol, spec) is not None:
+                out.append(
+                    Offer(BODY, f"Complete the body of `{symbol.name}`", KIND_REWRITE, *at, *at)
+                )
+        if _comment_block_end(text, spec, line) is not None:
+            out.append(
+                Offer(COMMENT, "Generate code from this comment", KIND_REWRITE, line, 0, line, 0)
+            )
+        if start != end:
+            out.append(Offer(EXPLAIN, "Explain this code", KIND_EXPLAIN, *start, *end))
+        return out
+
+    # -- model thread ---------------------------------------------------------------------------
+    def run(
+        self,
+        offer: Offer,
+        uri: str,
+        text: str,
+        spec: LanguageSpec,
+        *,
+        cancel: threading.Event | None = None,
+        deadline: float | None = None,
+        report: Callable[[str], None] | None = None,
+    ) -> ActionOutcome:
+        report = report or (lambda message: None)
+        if offer.action == EXPLAIN:
+            report("explaining")
+            explanation = self.hover.explain_selection(
+                text,
+                spec,
+                (offer.line, offer.character),
+                (offer.end_line, offer.end_character),
+                deadline=deadline,
+                cancel=cancel,
+            )
+            return ActionOutcome(None, explanation or "the model wrote no usable explanation")
+        if offer.action == COMMENT:
+            end = _comment_block_end(text, spec, offer.line)
+            if end is None:
+                return ActionOutcome(None, "there is no comment here any more")
+            report("writing code")
+            return self._comment_code(text, spec, end, cancel, deadline)
+        symbol = enclosing_symbol(
+            text, spec, offer.line, offer.character, uri=uri, kinds=_DOC_KINDS
+        )
+        if symbol is None:
+            return ActionOutcome(None, "the definition is gone")
+        if offer.action == DOCSTRING:
+            report("writing the docstring")
+            return self._docstring(uri, text, spec, symbol, cancel, deadline)
+        if offer.action == BODY:
+            report("writing the body")
+            return self._body(text, spec, symbol, cancel, deadline)
+        raise ValueError(f"unknown code action {offer.action!r}")
+
+    # -- docstring ----------------------------------------------------------------------------
+    def _docstring_slot(self, text: str, symbol: Symbol, spec: LanguageSpec) -> int | None:
+        """The line a docstring is inserted before, or None when there is no sensible place."""
+        if spec.indent_based:
+            body = symbol.body
+            if body is None or body[0] <= symbol.name_span[0]:
+                return None
+            return body[0]
+        return symbol.top_line
+
+    def _docstring(
+        self,
+        uri: str,
+        text: str,
+        spec: LanguageSpec,
+        symbol: Symbol,
+        cancel: threading.Event | None,
+        deadline: float | None,
+    ) -> ActionOutcome:
+        row = self._docstring_slot(text, symbol, spec)
+        if row is None or symbol.docstring is not None:
+            return ActionOutcome(None, f"`{symbol.name}` already has a docstring")
+        source = "\n".join(text.split("\n")[symbol.top_line : symbol.span[2] + 1])
+        request = HoverRequest(
+            HoverTarget("definition", symbol.name, symbol.name_span, symbol),
+            uri,
+            spec.name,
+            source,
+            text,
+            spec,
+            None,
+        )
+        summary = None
+        try:
+            summary = self.hover.explain(
+                request,
+                deadline=deadline,
+                cancel=cancel,
+                purpose="docstring",
+                max_new_tokens=min(self.io.settings().codeActionMaxNewTokens, 96),
+            )
+        except TimeoutError:
+            summary = None
+        message = None
+        if not summary:
+            summary = f"TODO: describe {symbol.name}."
+            message = "the model wrote nothing usable; a placeholder docstring was inserted"
+        lines = text.split("\n")
+        if spec.indent_based:
+            indent = leading_ws(lines[row]) if row < len(lines) else "    "
+            block = _python_docstring(summary, indent)
+        else:
+            indent = leading_ws(lines[symbol.top_line]) if symbol.top_line < len(lines) else ""
+            block = _doc_comment(summary, indent, spec)
+        new_text = "\n".join(lines[:row] + block.split("\n") + lines[row:])
+        if count_errors(new_text, spec) > count_errors(text, spec):
+            return ActionOutcome(None, "the docstring would break the syntax; nothing inserted")
+        return ActionOutcome(diff_change(text, new_text), message)
+
+    # -- code generation ------------------------------------------------------------------------
+    def _generate_at(
+        self,
+        text: str,
+        spec: LanguageSpec,
+        line: int,
+        indent: str,
+        cancel: threading.Event | None,
+        deadline: float | None,
+    ) -> str | None:
+        """The best block the model writes at the (empty, indented) `line` of `text`."""
+        settings = self.io.settings()
+        ctx = self.io.fim_context(text, line, len(indent), spec, multiline=True)
+        ctx = replace(ctx, block_indent=indent)
+        ids = self.io.fim_ids(ctx)
+        result = self.io.generate(
+            ids,
+            key="__action__",
+            max_new_tokens=settings.codeActionMaxNewTokens,
+            candidates=settings.candidates,
+            stop_check=make_stop_check(ctx, spec),
+            cancel=cancel,
+            deadline=deadline,
+        )
+        cleaned = []
+        for candidate in result.candidates:
+            block = clean_completion(candidate.text, ctx, max_lines=MAX_BODY_LINES)
+            if block and self.io.filter_output(block) is not None:
+                cleaned.append(block)
+        if not cleaned:
+            return None
+        offset = point_to_offset(text, line, len(indent))
+        ranked = rank_candidates(cleaned, text, offset, spec)
+        best, penalty = ranked[0]
+        return best if penalty <= 0 else None
+
+    def _body(
+        self,
+        text: str,
+        spec: LanguageSpec,
+        symbol: Symbol,
+        cancel: threading.Event | None,
+        deadline: float | None,
+    ) -> ActionOutcome:
+        stubs = _stub_lines(text, symbol, spec)
+        if stubs is None or symbol.body is None:
+            return ActionOutcome(None, f"`{symbol.name}` already has a body")
+        lines = text.split("\n")
+        unit = detect_indent_unit(lines, symbol.name_span[0], spec.default_indent)
+        header_ws = leading_ws(lines[symbol.name_span[0]])
+        if spec.indent_based:
+            first = stubs[0] if stubs else symbol.body[2] + 1
+            indent = leading_ws(lines[stubs[0]]) if stubs else header_ws + unit
+            kept = [ln for i, ln in enumerate(lines) if i not in set(stubs)]
+            row = first - sum(1 for s in stubs if s < first)
+            hole = kept[:row] + [indent] + kept[row:]
+        else:
+            start = point_to_offset(text, symbol.body[0], symbol.body[1])
+            end = point_to_offset(text, symbol.body[2], symbol.body[3])
+            indent = header_ws + unit
+            opened = text[:start] + "{\n" + indent + "\n" + header_ws + "}" + text[end:]
+            hole = opened.split("\n")
+            row = symbol.body[0] + 1
+        hole_text = "\n".join(hole)
+        block = self._generate_at(hole_text, spec, row, indent, cancel, deadline)
+        if block is None:
+            return ActionOutcome(None, "the model wrote no body that parses")
+        offset = point_to_offset(hole_text, row, len(indent))
+        new_text = hole_text[:offset] + block + hole_text[offset:]
+        return ActionOutcome(diff_change(text, new_text))
+
+    def _comment_code(
+        self,
+        text: str,
+        spec: LanguageSpec,
+        comment_end: int,
+        cancel: threading.Event | None,
+        deadline: float | None,
+    ) -> ActionOutcome:
+        lines = text.split("\n")
+        indent = leading_ws(lines[comment_end])
+        row = comment_end + 1
+        hole_text = "\n".join(lines[:row] + [indent] + lines[row:])
+        block = self._generate_at(hole_text, spec, row, indent, cancel, deadline)
+        if block is None:
+            return ActionOutcome(None, "the model wrote no code that parses")
+        offset = point_to_offset(hole_text, row, len(indent))
+        new_text = hole_text[:offset] + block + hole_text[offset:]
+        return ActionOutcome(diff_change(text, new_text))
+
+
+def _python_docstring(summary: str, indent: str) -> str:
+    summary = summary.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').strip()
+    one_line = f'{indent}"""{summary}"""'
+    if len(one_line) <= _DOC_WIDTH:
+        return one_line
+    wrapped = textwrap.fill(summary, width=max(40, _DOC_WIDTH - len(indent)))
+    body = textwrap.indent(wrapped, indent)
+    return f'{indent}"""\n{body}\n{indent}"""'
+
+
+def _doc_comment(summary: str, indent: str, spec: LanguageSpec) -> str:
+    summary = summary.replace("*/", "* /").strip()
+    width = max(40, _DOC_WIDTH - len(indent) - 4)
+    if spec.name in ("go", "rust"):
+        marker = "//" if spec.name == "go" else "///"
+        return "\n".join(f"{indent}{marker} {ln}" for ln in textwrap.wrap(summary, width))
+    if len(summary) <= width:
+        return f"{indent}/** {summary} */"
+    rows = "\n".join(f"{indent} * {ln}" for ln in textwrap.wrap(summary, width))
+    return f"{indent}/**\n{rows}\n{indent} */"
