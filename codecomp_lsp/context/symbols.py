@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 
 import tree_sitter
 
+from codecomp_lsp.context.definitions import _has_function_declarator
 from codecomp_lsp.context.languages import LanguageSpec
 from codecomp_lsp.context.syntax import byte_col_to_char, char_col_to_byte, parse
 
@@ -377,16 +378,6 @@ def _declarator_name(node: tree_sitter.Node | None) -> tree_sitter.Node | None:
             inner = next((c for c in node.named_children if c.type in _NAME_LEAVES), None)
         node = inner
     return None
-
-
-def _has_function_declarator(node: tree_sitter.Node | None) -> bool:
-    for _ in range(16):
-        if node is None:
-            return False
-        if node.type == "function_declarator":
-            return True
-        node = node.child_by_field_name("declarator")
-    return False
 
 
 def _name_nodes(node: tree_sitter.Node, lang: str) -> list[tree_sitter.Node]:

@@ -6,6 +6,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -38,3 +39,17 @@ def isolated_env(home: Path) -> dict[str, str]:
     env.pop("NVIM", None)
     env.pop("NVIM_LISTEN_ADDRESS", None)
     return env
+
+
+class EditorRun:
+    """The JSON-lines steps one headless editor session reported, with its log for failures."""
+
+    def __init__(self, steps: dict[str, dict[str, Any]], log: str) -> None:
+        self.steps = steps
+        self.log = log
+
+    def step(self, name: str) -> dict[str, Any]:
+        record = self.steps.get(name)
+        assert record is not None, f"step {name!r} did not report\n{self.log}"
+        assert not record.get("error"), f"step {name!r} failed: {record['error']}\n{self.log}"
+        return record

@@ -9,11 +9,16 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.editors.editor_helpers import REPO, find_executable, isolated_env, server_command
+from tests.editors.editor_helpers import (
+    REPO,
+    EditorRun,
+    find_executable,
+    isolated_env,
+    server_command,
+)
 
 DRIVER = Path(__file__).with_name("emacs_driver.el")
 PACKAGE_DIR = REPO / "editors" / "emacs"
@@ -55,20 +60,8 @@ def _emacs(env: dict[str, str]) -> str:
     return emacs
 
 
-class EmacsRun:
-    def __init__(self, steps: dict[str, dict[str, Any]], log: str) -> None:
-        self.steps = steps
-        self.log = log
-
-    def step(self, name: str) -> dict[str, Any]:
-        record = self.steps.get(name)
-        assert record is not None, f"step {name!r} did not report\n{self.log}"
-        assert not record.get("error"), f"step {name!r} failed: {record['error']}\n{self.log}"
-        return record
-
-
 @pytest.fixture(scope="module")
-def emacs_run(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> EmacsRun:
+def emacs_run(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> EditorRun:
     work = tmp_path_factory.mktemp("emacs")
     env = isolated_env(work / "home")
     emacs = _emacs(env)
@@ -101,10 +94,10 @@ def emacs_run(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) ->
     steps = {record["step"]: record for record in map(json.loads, lines)}
     log = f"emacs exit: {rc}\noutput:\n{output[-4000:]}\nresults:\n" + "\n".join(lines)[-6000:]
     assert "watchdog" not in steps, f"Emacs run timed out\n{log}"
-    return EmacsRun(steps, log)
+    return EditorRun(steps, log)
 
 
-def test_eglot_starts_the_server_with_settings(emacs_run: EmacsRun, tiny_model_dir: Path) -> None:
+def test_eglot_starts_the_server_with_settings(emacs_run: EditorRun, tiny_model_dir: Path) -> None:
     ready = emacs_run.step("ready")
     assert ready["major_mode"] == "python-mode"
     assert ready["managed"] is True
@@ -116,7 +109,7 @@ def test_eglot_starts_the_server_with_settings(emacs_run: EmacsRun, tiny_model_d
     assert emacs_run.step("stats")["settings_max_new_tokens"] == 24
 
 
-def test_inline_completion_via_jsonrpc_request(emacs_run: EmacsRun) -> None:
+def test_inline_completion_via_jsonrpc_request(emacs_run: EditorRun) -> None:
     record = emacs_run.step("jsonrpc_inline")
     assert record["count"] >= 1, record
     assert all(isinstance(t, str) and t for t in record["texts"]), record
@@ -125,7 +118,7 @@ def test_inline_completion_via_jsonrpc_request(emacs_run: EmacsRun) -> None:
     assert all(r == [15, len("    total = ")] for r in record["ranges"]), record
 
 
-def test_overlay_suggestion_is_accepted_into_the_buffer(emacs_run: EmacsRun) -> None:
+def test_overlay_suggestion_is_accepted_into_the_buffer(emacs_run: EditorRun) -> None:
     record = emacs_run.step("suggest_accept")
     text = record["suggestion"]
     assert isinstance(text, str) and text, record
@@ -139,14 +132,14 @@ def test_overlay_suggestion_is_accepted_into_the_buffer(emacs_run: EmacsRun) -> 
     assert not record["overlay_after"]
 
 
-def test_auto_mode_request_shows_an_overlay(emacs_run: EmacsRun) -> None:
+def test_auto_mode_request_shows_an_overlay(emacs_run: EditorRun) -> None:
     record = emacs_run.step("auto_request")
     assert record["sent"] and record["answered"], record
     if record["shown"] is not None:  # the model may have nothing to say here
         assert record["shown"] and record["overlay_at_point"], record
 
 
-def test_menu_completion_and_clean_shutdown(emacs_run: EmacsRun) -> None:
+def test_menu_completion_and_clean_shutdown(emacs_run: EditorRun) -> None:
     assert emacs_run.step("completion")["count"] >= 1
     stats = emacs_run.step("stats")
     assert stats["requests"] >= 4 and stats["errors"] == 0, stats

@@ -15,7 +15,13 @@ from typing import Any
 
 import pytest
 
-from tests.editors.editor_helpers import REPO, find_executable, isolated_env, server_command
+from tests.editors.editor_helpers import (
+    REPO,
+    EditorRun,
+    find_executable,
+    isolated_env,
+    server_command,
+)
 
 DRIVER = Path(__file__).with_name("nvim_driver.lua")
 PLUGIN = REPO / "editors" / "nvim"
@@ -54,20 +60,8 @@ def _nvim() -> str:
     return nvim
 
 
-class NvimRun:
-    def __init__(self, steps: dict[str, dict[str, Any]], log: str) -> None:
-        self.steps = steps
-        self.log = log
-
-    def step(self, name: str) -> dict[str, Any]:
-        record = self.steps.get(name)
-        assert record is not None, f"step {name!r} did not report\n{self.log}"
-        assert not record.get("error"), f"step {name!r} failed: {record['error']}\n{self.log}"
-        return record
-
-
 @pytest.fixture(scope="module")
-def nvim_run(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> NvimRun:
+def nvim_run(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> EditorRun:
     nvim = _nvim()
     work = tmp_path_factory.mktemp("nvim")
     sample = work / "project" / "sample.py"
@@ -108,7 +102,7 @@ def nvim_run(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     )
     assert "driver" not in steps, f"driver error: {steps['driver']}\n{log}"
     assert "watchdog" not in steps, f"Neovim run timed out\n{log}"
-    return NvimRun(steps, log)
+    return EditorRun(steps, log)
 
 
 def _insert(lines: list[str], row: int, col: int, text: str) -> list[str]:
@@ -118,7 +112,7 @@ def _insert(lines: list[str], row: int, col: int, text: str) -> list[str]:
     return lines[:row] + joined + lines[row + 1 :]
 
 
-def test_server_starts_with_plugin_settings(nvim_run: NvimRun, tiny_model_dir: Path) -> None:
+def test_server_starts_with_plugin_settings(nvim_run: EditorRun, tiny_model_dir: Path) -> None:
     ready = nvim_run.step("ready")
     assert ready["model_state"] == "ready", ready
     # setup{ model = ... } reached the server as initializationOptions.codecomp.model.
@@ -130,7 +124,7 @@ def test_server_starts_with_plugin_settings(nvim_run: NvimRun, tiny_model_dir: P
     assert ready["ghost_attached"] is True
 
 
-def test_ghost_text_appears_and_tab_accepts_it(nvim_run: NvimRun) -> None:
+def test_ghost_text_appears_and_tab_accepts_it(nvim_run: EditorRun) -> None:
     ghost = nvim_run.step("ghost_accept")
     assert ghost["marks_before_typing"] == 0
     suggestion = ghost["suggestion"]
@@ -156,7 +150,7 @@ def test_ghost_text_appears_and_tab_accepts_it(nvim_run: NvimRun) -> None:
     assert ghost["counters"]["accepted"] == 1
 
 
-def test_accept_word_cycle_dismiss_and_tab_fallback(nvim_run: NvimRun) -> None:
+def test_accept_word_cycle_dismiss_and_tab_fallback(nvim_run: EditorRun) -> None:
     partial = nvim_run.step("ghost_partial")
     cycle = partial["cycle"]
     # <M-]> asked for every candidate (Invoked) and kept a suggestion on screen.
@@ -204,7 +198,7 @@ def _accepted_text(before: list[str], after: list[str], row: int, col: int) -> s
     return new_b[offset : len(new_b) - len(suffix)].decode()
 
 
-def test_menu_completion_round_trips(nvim_run: NvimRun) -> None:
+def test_menu_completion_round_trips(nvim_run: EditorRun) -> None:
     record = nvim_run.step("completion")
     assert record["typed"]
     direct = record["direct"]
@@ -224,7 +218,7 @@ def test_menu_completion_round_trips(nvim_run: NvimRun) -> None:
     assert new_text in inserted, (new_text, menu["lines_after"])
 
 
-def test_hover_and_code_action_round_trip_without_breaking_the_client(nvim_run: NvimRun) -> None:
+def test_hover_and_code_action_round_trip_without_breaking_the_client(nvim_run: EditorRun) -> None:
     record = nvim_run.step("hover_code_action")
     for name in ("hover", "code_action"):
         assert record[f"{name}_answered"], f"{name}: {record.get(f'{name}_timeout')}"
@@ -246,7 +240,7 @@ def test_hover_and_code_action_round_trip_without_breaking_the_client(nvim_run: 
     assert record["stats_after"] == "ready"
 
 
-def test_checkhealth_reports_server_and_model(nvim_run: NvimRun, tiny_model_dir: Path) -> None:
+def test_checkhealth_reports_server_and_model(nvim_run: EditorRun, tiny_model_dir: Path) -> None:
     health = nvim_run.step("health")
     text = "\n".join(health["lines"])
     assert health["filetype"] == "checkhealth"
@@ -260,7 +254,7 @@ def test_checkhealth_reports_server_and_model(nvim_run: NvimRun, tiny_model_dir:
     assert health["back_in_source"]
 
 
-def test_clients_stop_cleanly(nvim_run: NvimRun) -> None:
+def test_clients_stop_cleanly(nvim_run: EditorRun) -> None:
     shutdown = nvim_run.step("shutdown")
     assert shutdown["clients"] == 1 and shutdown["stopped_cleanly"], shutdown
     assert "done" in nvim_run.steps
