@@ -54,6 +54,12 @@ def _lines_of(text: str, first: int, last: int) -> str:
     return "\n".join(chunk)
 
 
+def cut_to_sentence(text: str) -> str:
+    """A capped explanation ends at its last full sentence rather than mid-phrase."""
+    ends = [m.end() for m in re.finditer(r"[.!?](?=\s|$)", text)]
+    return text[: ends[-1]] if ends and ends[-1] > len(text) // 3 else text
+
+
 def clean_explanation(raw: str) -> str | None:
     """A model's docstring / comment / answer as one short paragraph of prose, or None."""
     text = _MARKER.split(raw, maxsplit=1)[0]
@@ -213,7 +219,10 @@ class HoverService:
             deadline=deadline,
         )
         candidate = result.candidates[0]
-        text = self.io.filter_output(clean_explanation(candidate.text))
+        raw = candidate.text
+        if candidate.finish in ("length", "deadline"):
+            raw = cut_to_sentence(raw)
+        text = self.io.filter_output(clean_explanation(raw))
         if candidate.finish in ("stop", "length"):
             # Nothing usable is remembered too: the same prompt would give the same answer.
             self._remember(key, text or "")

@@ -193,3 +193,18 @@ def test_problem_key_is_hashable_for_caching() -> None:
     problem = Problem(0, 1, 0, 2, "m", "syntax-error")
     assert {problem.key: 1}[problem.key] == 1
     assert threading.Event  # the service is used from the worker and from to_thread
+
+
+def test_a_fix_is_offered_when_another_error_stays_elsewhere_in_the_file() -> None:
+    # tree-sitter folds the unclosed call below into one error with the missing colon, so fixing
+    # the colon leaves the error count as it was; the repaired line is clean, so it is offered.
+    spec = _spec("python")
+    lines = ["def area(width, height)", "    return width * height", "", "", "print(area(2, 3)", ""]
+    baseline = count_errors("\n".join(lines), spec)
+    fixed = Repair(0, 0, "def area(width, height):", "parser")
+    assert verify_repair(lines, fixed, spec, baseline) is not None
+    # Still rejected: a repair that leaves an error on its own line.
+    assert (
+        verify_repair(lines, Repair(0, 0, "def area(width, height) ->:", "model"), spec, baseline)
+        is None
+    )

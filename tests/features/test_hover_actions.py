@@ -346,3 +346,15 @@ def test_chat_prompts_go_through_the_tokenizer_s_template() -> None:
     rendered = "".join(chr(i) for i in ids)
     # The system turn was folded into the user's when the template refused it.
     assert rendered == "<start>user\nBe brief.\n\nWhat does f do?<end><start>model"
+
+
+def test_a_capped_explanation_ends_at_its_last_full_sentence() -> None:
+    from codecomp_lsp.features.hover import cut_to_sentence
+
+    text = (
+        "Lists the Python files under root. It walks the tree with os.walk, and for each file found"
+    )
+    assert cut_to_sentence(text) == "Lists the Python files under root."
+    # No sentence end early enough: keep the text (clean_explanation still caps its length).
+    assert cut_to_sentence("short. " + "x" * 100) == "short. " + "x" * 100
+    assert cut_to_sentence("os.path.join is used here") == "os.path.join is used here"
