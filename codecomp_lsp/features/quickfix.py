@@ -14,6 +14,7 @@ Survivors are ranked by errors left, then by how little they change, then by mod
 from __future__ import annotations
 
 import difflib
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -52,6 +53,16 @@ class Fix:
     change: TextChange
     errors_after: int
     source: str
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_COMMENT_START = re.compile(r"^\s*(#|//|/\*|\*)")
+
+
+def keeps_identifiers(original: str, repaired: str) -> bool:
+    """Every name the broken code used is still there as code, outside comments."""
+    code = "\n".join(row for row in repaired.split("\n") if not _COMMENT_START.match(row))
+    return set(_IDENTIFIER.findall(original)) <= set(_IDENTIFIER.findall(code))
 
 
 def _apply(lines: list[str], repair: Repair) -> list[str]:
@@ -300,5 +311,7 @@ class QuickFixService:
             body = "\n".join(row.rstrip() for row in body.split("\n"))
             if not body.strip() or self.io.filter_output(body) is None:
                 continue
+            if not keeps_identifiers("\n".join(lines[first : last + 1]), body):
+                continue  # a syntax fix must not delete the user's code (e.g. turn it into a comment)
             repairs.append(Repair(first, last, body, "model", candidate.mean_logprob))
         return repairs, all(c.finish != "deadline" for c in result.candidates)

@@ -208,3 +208,15 @@ def test_a_fix_is_offered_when_another_error_stays_elsewhere_in_the_file() -> No
         verify_repair(lines, Repair(0, 0, "def area(width, height) ->:", "model"), spec, baseline)
         is None
     )
+
+
+def test_a_model_repair_must_keep_the_code_it_fixes() -> None:
+    from codecomp_lsp.features.quickfix import keeps_identifiers
+
+    broken = "def area(width, height)"
+    assert keeps_identifiers(broken, "def area(width, height):")
+    assert keeps_identifiers(broken, "def area(width: int, height: int) -> int:")
+    # Seen with Qwen2.5-Coder-0.5B: the header replaced by a comment parses, but deletes code.
+    assert not keeps_identifiers(broken, "# Define a function to calculate the area of a rectangle")
+    assert not keeps_identifiers(broken, "# def area(width, height):")
+    assert not keeps_identifiers(broken, "def area(width):")
