@@ -21,6 +21,27 @@ def _spec(name: str) -> LanguageSpec:
     return spec
 
 
+TS_SAMPLE = (
+    "/** A point. */\n"
+    "interface Point { x: number; y: number }\n"
+    "\n"
+    "/** Adds. */\n"
+    "function add(a: number, b: number): number {\n"
+    "  return a + b;\n"
+    "}\n"
+    "\n"
+    "type Id = string;\n"
+    "\n"
+    "class Box<T> {\n"
+    "  /** The value. */\n"
+    "  private value: T;\n"
+    "  /** Get it. */\n"
+    "  get(): T { return this.value; }\n"
+    "}\n"
+    "\n"
+    "const total: number = add(1, 2);\n"
+)
+
 SOURCES = {
     "python": (
         "import os\n"
@@ -80,26 +101,7 @@ SOURCES = {
         "  console.log(square(total), LIMIT);\n"
         "}\n"
     ),
-    "typescript": (
-        "/** A point. */\n"
-        "interface Point { x: number; y: number }\n"
-        "\n"
-        "/** Adds. */\n"
-        "function add(a: number, b: number): number {\n"
-        "  return a + b;\n"
-        "}\n"
-        "\n"
-        "type Id = string;\n"
-        "\n"
-        "class Box<T> {\n"
-        "  /** The value. */\n"
-        "  private value: T;\n"
-        "  /** Get it. */\n"
-        "  get(): T { return this.value; }\n"
-        "}\n"
-        "\n"
-        "const total: number = add(1, 2);\n"
-    ),
+    "typescript": TS_SAMPLE,
     "go": (
         "package main\n"
         "\n"
@@ -227,25 +229,8 @@ SOURCES = {
         "    return util::square(total);\n"
         "}\n"
     ),
-    "tsx": (
-        "/** A point. */\n"
-        "interface Point { x: number; y: number }\n"
-        "\n"
-        "/** Adds. */\n"
-        "function add(a: number, b: number): number {\n"
-        "  return a + b;\n"
-        "}\n"
-        "\n"
-        "type Id = string;\n"
-        "\n"
-        "class Box<T> {\n"
-        "  /** The value. */\n"
-        "  private value: T;\n"
-        "  /** Get it. */\n"
-        "  get(): T { return this.value; }\n"
-        "}\n"
-        "\n"
-        "const total: number = add(1, 2);\n"
+    "tsx": TS_SAMPLE
+    + (
         "\n"
         "export const Badge = ({ label }: { label: string }) => <b>{label}</b>;\n"
         "\n"

@@ -13,24 +13,10 @@ from pygls.exceptions import JsonRpcException
 from codecomp_lsp.context.languages import spec_by_name
 from codecomp_lsp.context.syntax import count_errors
 from tests.e2e.lsp_helpers import edit, inline, lsp_session, open_doc, stats
+from tests.samples import LIST_FILES_PY
 
 PY_URI = "file:///work/demo/files.py"
-PY = '''import os
-
-
-def list_files(root):
-    """Return the paths of all files under root."""
-    result = []
-    for dirpath, _, filenames in os.walk(root):
-        for name in filenames:
-            result.append(os.path.join(dirpath, name))
-    return result
-
-
-def main():
-    files = list_files(".")
-    print(len(files))
-'''
+PY = LIST_FILES_PY.replace("dirpath, dirnames,", "dirpath, _,")
 JS_LIB_URI = "file:///work/demo/lib.js"
 JS_LIB = """/**
  * Sum of the numbers in a list.

@@ -8,24 +8,10 @@ import pytest
 from lsprotocol import types
 
 from tests.e2e.lsp_helpers import edit, inline, lsp_session, open_doc, stats
+from tests.samples import LIST_FILES_PY
 
 URI = "file:///work/demo/app.py"
-SOURCE = '''import os
-
-
-def list_files(root):
-    """Return the paths of all files under root."""
-    result = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in filenames:
-            result.append(os.path.join(dirpath, name))
-    return result
-
-
-def main():
-    files = list_files(".")
-    print(len(files))
-    total = \n'''
+SOURCE = LIST_FILES_PY + "    total = \n"
 CURSOR = (15, len("    total = "))
 
 

@@ -19,29 +19,14 @@ from tests.editors.editor_helpers import (
     isolated_env,
     server_command,
 )
+from tests.samples import LIST_FILES_PY
 
 DRIVER = Path(__file__).with_name("emacs_driver.el")
 PACKAGE_DIR = REPO / "editors" / "emacs"
 DRIVER_TIMEOUT_S = 80
 PROCESS_TIMEOUT_S = 110
 
-SOURCE = '''import os
-
-
-def list_files(root):
-    """Return the paths of all files under root."""
-    result = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in filenames:
-            result.append(os.path.join(dirpath, name))
-    return result
-
-
-def main():
-    files = list_files(".")
-    print(len(files))
-    total
-'''
+SOURCE = LIST_FILES_PY + "    total\n"
 
 
 def _emacs(env: dict[str, str]) -> str:

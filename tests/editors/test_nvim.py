@@ -22,28 +22,14 @@ from tests.editors.editor_helpers import (
     isolated_env,
     server_command,
 )
+from tests.samples import LIST_FILES_PY
 
 DRIVER = Path(__file__).with_name("nvim_driver.lua")
 PLUGIN = REPO / "editors" / "nvim"
 DRIVER_TIMEOUT_S = 80  # the driver's own watchdog
 PROCESS_TIMEOUT_S = 110  # the last resort, should the watchdog not fire
 
-SOURCE = '''import os
-
-
-def list_files(root):
-    """Return the paths of all files under root."""
-    result = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in filenames:
-            result.append(os.path.join(dirpath, name))
-    return result
-
-
-def main():
-    files = list_files(".")
-    print(len(files))
-    total'''
+SOURCE = LIST_FILES_PY + "    total"
 
 
 def _nvim() -> str:
