@@ -121,6 +121,106 @@ def _complete(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data(args: argparse.Namespace) -> int:
+    from codecomp_lsp.training.data.build import build_corpus
+
+    logging.getLogger("codecomp_lsp").setLevel(logging.INFO)
+    stats = build_corpus(Path(args.out), set(args.languages.split(",")))
+    print((Path(args.out) / "report.md").read_text())
+    return 0 if sum(stats.kept_files.values()) else 1
+
+
+def _recipe(args: argparse.Namespace):  # noqa: ANN202 - lazy import keeps `--help` fast
+    from dataclasses import replace
+
+    from codecomp_lsp.training.trainer import ModelShape, Recipe
+
+    shape = ModelShape()
+    shape = replace(
+        shape,
+        **{
+            k: v
+            for k, v in {
+                "hidden_size": args.hidden_size,
+                "layers": args.layers,
+                "context": args.context,
+                "vocab_size": args.vocab_size,
+            }.items()
+            if v is not None
+        },
+    )
+    recipe = Recipe(shape=shape)
+    overrides = {"total_tokens": args.tokens, "batch_size": args.batch_size, "lr": args.lr}
+    return replace(recipe, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _train(args: argparse.Namespace) -> int:
+    from codecomp_lsp.training.trainer import export_model, train_run
+
+    recipe = _recipe(args)
+    result = train_run(
+        Path(args.corpus),
+        Path(args.run_dir),
+        recipe,
+        device=args.device,
+        max_minutes=args.max_minutes,
+    )
+    print(json.dumps(result, indent=1))
+    if args.export:
+        export_model(Path(args.run_dir), Path(args.export), recipe)
+        print(f"exported to {args.export}")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from codecomp_lsp.evaluation.run import EvalPlan, build_tasks, evaluate, render_table, save
+
+    plan = EvalPlan(
+        heldout=Path(args.heldout) if args.heldout else None,
+        heldout_limit=args.heldout_limit,
+        humaneval_limit=args.humaneval_limit,
+        languages=tuple(args.languages.split(",")),
+    )
+    tasks = build_tasks(plan)
+    reports = []
+    for spec in args.models.split(","):
+        completer = _completer(spec, args)
+        print(f"evaluating {completer.name} …", file=sys.stderr)
+
+        def progress(kind: str, done: int, total: int) -> None:
+            if done == total or done % 50 == 0:
+                print(f"  {kind}: {done}/{total}", file=sys.stderr)
+
+        reports.append(evaluate(completer, tasks, progress))
+        if hasattr(completer, "close"):
+            completer.close()
+    table = render_table(reports)
+    print(table)
+    if args.out:
+        save(reports, Path(args.out))
+    return 0
+
+
+def _completer(spec: str, args: argparse.Namespace):  # noqa: ANN202
+    if spec == "ngram":
+        from codecomp_lsp.evaluation.ngram import NgramCompleter
+
+        return NgramCompleter.from_run(Path(args.ngram_run))
+    from codecomp_lsp.evaluation.completers import ModelCompleter
+
+    return ModelCompleter(None if spec == "default" else spec, device=args.device or "auto")
+
+
+def _add_recipe_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tokens", type=int, help="training tokens (sets the schedule length)")
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--hidden-size", type=int)
+    parser.add_argument("--layers", type=int)
+    parser.add_argument("--context", type=int)
+    parser.add_argument("--vocab-size", type=int)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="codecomp", description="codecomp command line")
     parser.add_argument("--version", action="version", version=f"codecomp {__version__}")
@@ -143,6 +243,45 @@ def build_parser() -> argparse.ArgumentParser:
     complete.add_argument("--multiline", choices=["auto", "always", "never"], default=None)
     complete.add_argument("--json", action="store_true", help="print a JSON report")
     complete.set_defaults(func=_complete)
+
+    data = sub.add_parser("data", help="build the training corpus (downloads from PyPI and npm)")
+    data.add_argument("--out", default="data/corpus")
+    data.add_argument("--languages", default="python,javascript,typescript")
+    data.set_defaults(func=_data)
+
+    train = sub.add_parser("train", help="train codecomp-tiny (resumes from RUN_DIR)")
+    train.add_argument("--corpus", default="data/corpus")
+    train.add_argument("--run-dir", default="data/run")
+    train.add_argument("--device", default=None, help="cuda or cpu (default: cuda when present)")
+    train.add_argument("--max-minutes", type=float, help="stop (with a checkpoint) after this long")
+    train.add_argument("--export", help="write the trained model here as a Hugging Face model")
+    _add_recipe_args(train)
+    train.set_defaults(func=_train)
+
+    evaluate = sub.add_parser("eval", help="score models on held-out code and HumanEval infilling")
+    evaluate.add_argument(
+        "--models",
+        default="default",
+        help="comma-separated: default (codecomp-tiny), ngram, or a model directory / .gguf",
+    )
+    evaluate.add_argument(
+        "--heldout",
+        default="data/corpus/heldout.jsonl.gz",
+        help="held-out split from `codecomp data`, or a folder of source files; '' to skip",
+    )
+    evaluate.add_argument("--heldout-limit", type=int, default=500)
+    evaluate.add_argument(
+        "--humaneval-limit", type=int, default=None, help="first N single-line tasks; 0 skips"
+    )
+    evaluate.add_argument("--languages", default="python")
+    evaluate.add_argument(
+        "--ngram-run",
+        default="data/run",
+        help="run dir whose tokenizer and train.bin the n-gram uses",
+    )
+    evaluate.add_argument("--device", default=None)
+    evaluate.add_argument("--out", help="write predictions and scores as JSON")
+    evaluate.set_defaults(func=_eval)
     return parser
 
 

@@ -37,6 +37,14 @@ class LoadedModel:
     load_seconds: float
     has_chat_template: bool
 
+    def prompt_budget(self, requested: int, new_tokens: int) -> int:
+        """`requested` prompt tokens, fewer when prompt + output would pass the positions the
+        model was trained on (codecomp-tiny knows 1,024; beyond that its output is noise)."""
+        limit = getattr(getattr(self.model, "config", None), "max_position_embeddings", None)
+        if not isinstance(limit, int) or limit <= 0:
+            return requested
+        return max(64, min(requested, limit - new_tokens))
+
 
 def default_model_path() -> Path | None:
     """The shipped codecomp-tiny, inside the installed package or beside a source checkout."""

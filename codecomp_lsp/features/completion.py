@@ -185,15 +185,14 @@ class CompletionService:
     def builder(self) -> PromptBuilder:
         loaded, _ = self.engine.require()
         settings = self.settings()
+        budget = loaded.prompt_budget(settings.maxPromptTokens, settings.maxNewTokens)
         if (
             self._builder is None
             or self._builder.template is not loaded.template
-            or self._builder.max_prompt_tokens != settings.maxPromptTokens
+            or self._builder.max_prompt_tokens != budget
             or self._builder.counter._tokenizer is not loaded.tokenizer
         ):
-            self._builder = PromptBuilder(
-                loaded.tokenizer, loaded.template, settings.maxPromptTokens
-            )
+            self._builder = PromptBuilder(loaded.tokenizer, loaded.template, budget)
         return self._builder
 
     def context_for(

@@ -99,7 +99,8 @@ class ModelIO:
     # -- model thread ---------------------------------------------------------------------------
     def builder(self) -> PromptBuilder:
         loaded, _ = self.engine.require()
-        budget = self.settings().maxPromptTokens
+        settings = self.settings()
+        budget = loaded.prompt_budget(settings.maxPromptTokens, settings.codeActionMaxNewTokens)
         with self._lock:
             if (
                 self._builder is None

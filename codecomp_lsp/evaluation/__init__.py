@@ -1,0 +1,1 @@
+"""Quality evaluation: held-out next-line / middle-line match and HumanEval infilling."""

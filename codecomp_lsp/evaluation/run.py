@@ -1,0 +1,144 @@
+"""`codecomp eval`: the same tasks through each completer, scored side by side."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from codecomp_lsp.evaluation.completers import Completer
+from codecomp_lsp.evaluation.humaneval import check_all, humaneval_tasks, load_problems
+from codecomp_lsp.evaluation.tasks import (
+    LineTask,
+    edit_similarity,
+    exact_match,
+    line_tasks_from_files,
+)
+
+SUFFIX_LANGUAGE = {".py": "python", ".js": "javascript", ".ts": "typescript"}
+
+
+@dataclass(frozen=True)
+class EvalPlan:
+    heldout: Path | None  # heldout.jsonl.gz from `codecomp data`, or a folder of source files
+    heldout_limit: int = 500
+    humaneval_limit: int | None = None  # None: all single-line tasks
+    languages: tuple[str, ...] = ("python",)
+    seed: int = 0
+
+
+def heldout_files(source: Path, languages: tuple[str, ...]) -> Iterator[dict]:
+    if source.is_dir():
+        for path in sorted(source.rglob("*")):
+            language = SUFFIX_LANGUAGE.get(path.suffix)
+            if path.is_file() and language in languages:
+                text = path.read_text(encoding="utf-8", errors="replace")
+                yield {
+                    "package": source.name,
+                    "path": path.relative_to(source).as_posix(),
+                    "language": language,
+                    "text": text,
+                }
+        return
+    from codecomp_lsp.training.data.build import read_corpus
+
+    for record in read_corpus(source):
+        if record["language"] in languages:
+            yield record
+
+
+def build_tasks(plan: EvalPlan) -> dict[str, list[LineTask]]:
+    tasks: dict[str, list[LineTask]] = {}
+    if plan.heldout is not None:
+        files = list(heldout_files(plan.heldout, plan.languages))
+        for kind in ("next-line", "fim-line"):
+            tasks[kind] = line_tasks_from_files(
+                files, kind=kind, per_file=2, limit=plan.heldout_limit, seed=plan.seed
+            )
+    if plan.humaneval_limit != 0:
+        tasks["humaneval"] = humaneval_tasks(load_problems(), plan.humaneval_limit)
+    return tasks
+
+
+def evaluate(
+    completer: Completer,
+    tasks: dict[str, list[LineTask]],
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict:
+    """Predictions and scores of one completer on every task set."""
+    report: dict = {"completer": completer.name, "sets": {}}
+    problems = load_problems() if "humaneval" in tasks else {}
+    for kind, items in tasks.items():
+        predictions: list[str] = []
+        started = time.perf_counter()
+        for i, task in enumerate(items):
+            predictions.append(completer.complete(task.text, task.line, task.character, task.uri))
+            if progress:
+                progress(kind, i + 1, len(items))
+        seconds = time.perf_counter() - started
+        scores: dict = {
+            "tasks": len(items),
+            "exact_match": _mean(
+                exact_match(p, t.target) for p, t in zip(predictions, items, strict=True)
+            ),
+            "edit_similarity": _mean(
+                edit_similarity(p, t.target) for p, t in zip(predictions, items, strict=True)
+            ),
+            "ms_per_task": round(1000 * seconds / max(1, len(items)), 1),
+        }
+        if kind == "humaneval":
+            passed = check_all(items, predictions, problems)
+            scores["pass@1"] = _mean(passed)
+            scores["problems"] = len({t.extra["problem"] for t in items})
+        report["sets"][kind] = scores
+        report.setdefault("predictions", {})[kind] = [
+            {"id": t.task_id, "target": t.target, "prediction": p}
+            for t, p in zip(items, predictions, strict=True)
+        ]
+    return report
+
+
+def _mean(values) -> float:  # noqa: ANN001 - any iterable of bools/floats
+    values = list(values)
+    return round(sum(float(v) for v in values) / len(values), 4) if values else 0.0
+
+
+def render_table(reports: list[dict]) -> str:
+    kinds = [
+        k for k in ("humaneval", "next-line", "fim-line") if any(k in r["sets"] for r in reports)
+    ]
+    header = ["model"]
+    for kind in kinds:
+        header += (
+            ["HumanEval line pass@1", "HumanEval line EM"]
+            if kind == "humaneval"
+            else [f"{kind} EM", f"{kind} edit sim."]
+        )
+    header.append("ms / completion")
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for report in reports:
+        row = [report["completer"]]
+        times = []
+        for kind in kinds:
+            s = report["sets"].get(kind)
+            if s is None:
+                row += ["–", "–"]
+                continue
+            times.append(s["ms_per_task"])
+            if kind == "humaneval":
+                row += [f"{100 * s['pass@1']:.1f}%", f"{100 * s['exact_match']:.1f}%"]
+            else:
+                row += [f"{100 * s['exact_match']:.1f}%", f"{s['edit_similarity']:.3f}"]
+        row.append(f"{sum(times) / len(times):.0f}" if times else "–")
+        lines.append("| " + " | ".join(row) + " |")
+    counts = {k: next(r["sets"][k]["tasks"] for r in reports if k in r["sets"]) for k in kinds}
+    lines.append("")
+    lines.append("Tasks: " + ", ".join(f"{k} {n}" for k, n in counts.items()) + ".")
+    return "\n".join(lines) + "\n"
+
+
+def save(reports: list[dict], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(reports, indent=1))

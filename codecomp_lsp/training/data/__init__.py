@@ -1,0 +1,1 @@
+"""The training corpus: permissively licensed sources, fetched, filtered, deduplicated, split."""
