@@ -211,6 +211,31 @@ def _completer(spec: str, args: argparse.Namespace):  # noqa: ANN202
     return ModelCompleter(None if spec == "default" else spec, device=args.device or "auto")
 
 
+def _finetune(args: argparse.Namespace) -> int:
+    from codecomp_lsp.engine.loader import default_model_path
+    from codecomp_lsp.training.finetune import FinetuneOptions, finetune
+
+    repo = Path(args.repo).resolve()
+    base = Path(args.base) if args.base else default_model_path()
+    if base is None or not base.is_dir():
+        print("codecomp: no base model directory (pass --base)", file=sys.stderr)
+        return 2
+    out = (
+        Path(args.out)
+        if args.out
+        else Path.home() / ".cache" / "codecomp" / "finetuned" / repo.name
+    )
+    options = FinetuneOptions(minutes=args.minutes, lora=True if args.lora else None)
+    try:
+        report = finetune(repo, base, out, options, log=lambda m: print(m, file=sys.stderr))
+    except ValueError as exc:
+        print(f"codecomp: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report, indent=1))
+    print(f"\nfine-tuned model: {out}\nuse it with: codecomp-lsp --model {out}")
+    return 0
+
+
 def _add_recipe_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tokens", type=int, help="training tokens (sets the schedule length)")
     parser.add_argument("--batch-size", type=int)
@@ -282,6 +307,16 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--device", default=None)
     evaluate.add_argument("--out", help="write predictions and scores as JSON")
     evaluate.set_defaults(func=_eval)
+
+    tune = sub.add_parser("finetune", help="adapt the model to a repository's own code")
+    tune.add_argument("repo", help="the repository folder")
+    tune.add_argument("--base", help="model directory to start from (default: codecomp-tiny)")
+    tune.add_argument(
+        "--out", help="where to write the result (default: ~/.cache/codecomp/finetuned/NAME)"
+    )
+    tune.add_argument("--minutes", type=float, default=5.0, help="training time budget")
+    tune.add_argument("--lora", action="store_true", help="train a LoRA adapter (merged on save)")
+    tune.set_defaults(func=_finetune)
     return parser
 
 

@@ -238,6 +238,13 @@ def train_run(
     rng.setstate(state["rng"])
     windows = _windows(train_stream, recipe.shape.context, rng)
     log_path = run_dir / "log.jsonl"
+    if log_path.exists():  # steps logged after the last checkpoint will be redone
+        kept = [
+            line
+            for line in log_path.read_text().splitlines()
+            if line.strip() and json.loads(line)["step"] <= state["step"]
+        ]
+        log_path.write_text("".join(line + "\n" for line in kept))
     meta = {
         "recipe": asdict(recipe),
         "parameters": sum(p.numel() for p in model.parameters()),
