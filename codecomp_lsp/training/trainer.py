@@ -312,7 +312,7 @@ def train_run(
             state["seconds"] += elapsed
             record = {
                 "step": state["step"],
-                "loss": round(float(loss), 4),
+                "loss": round(loss.item(), 4),
                 "lr": lr_at(state["step"] - 1, recipe),
                 "tokens": state["tokens"],
                 "tok_s": round(recipe.tokens_per_step / elapsed),
