@@ -175,8 +175,16 @@ def _train(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from codecomp_lsp.evaluation.run import EvalPlan, build_tasks, evaluate, render_table, save
 
+    heldout = Path(args.heldout) if args.heldout else None
+    if heldout is not None and not heldout.exists():
+        print(
+            f"codecomp: no held-out split at {heldout} (build it with `codecomp data`); "
+            "evaluating HumanEval only",
+            file=sys.stderr,
+        )
+        heldout = None
     plan = EvalPlan(
-        heldout=Path(args.heldout) if args.heldout else None,
+        heldout=heldout,
         heldout_limit=args.heldout_limit,
         humaneval_limit=args.humaneval_limit,
         languages=tuple(args.languages.split(",")),
@@ -184,7 +192,11 @@ def _eval(args: argparse.Namespace) -> int:
     tasks = build_tasks(plan)
     reports = []
     for spec in args.models.split(","):
-        completer = _completer(spec, args)
+        try:
+            completer = _completer(spec, args)
+        except (OSError, RuntimeError) as exc:
+            print(f"codecomp: cannot evaluate {spec}: {exc}", file=sys.stderr)
+            return 2
         print(f"evaluating {completer.name} …", file=sys.stderr)
 
         def progress(kind: str, done: int, total: int) -> None:
@@ -205,6 +217,10 @@ def _completer(spec: str, args: argparse.Namespace):  # noqa: ANN202
     if spec == "ngram":
         from codecomp_lsp.evaluation.ngram import NgramCompleter
 
+        if not (Path(args.ngram_run) / "train.bin").exists():
+            raise FileNotFoundError(
+                f"the n-gram baseline needs {args.ngram_run}/train.bin (made by `codecomp train`)"
+            )
         return NgramCompleter.from_run(Path(args.ngram_run))
     from codecomp_lsp.evaluation.completers import ModelCompleter
 
