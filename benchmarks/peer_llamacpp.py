@@ -265,7 +265,11 @@ def start_llama_server(binary: str, gguf: str, log_path: Path | None = None, **o
     process = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(base_url, process=process)
+        try:
+            wait_healthy(base_url, process=process)
+        except (RuntimeError, TimeoutError) as exc:
+            tail = log_path.read_text(errors="replace")[-2000:] if log_path else ""
+            raise RuntimeError(f"{exc}: {' '.join(cmd)}\n{tail}") from exc
         yield base_url, process
     finally:
         process.terminate()

@@ -725,7 +725,10 @@ def build_report(
 
 
 def header(plan: Plan, args: argparse.Namespace, runs: dict[str, Run]) -> str:
-    info = next((r.info for r in runs.values() if r.mode != PEER), {})
+    info = next(
+        (r.info for r in runs.values() if r.mode != PEER),
+        {"model": Path(args.peer_gguf or args.model).name, "device": "-", "dtype": "GGUF"},
+    )
     typed = "".join(ks.text for ks in plan.keystrokes)
     return "\n".join(
         [
@@ -795,7 +798,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--max-keystrokes", type=int, default=0, help="stop after this many (0: all)")
     p.add_argument("--debounce-ms", type=float, default=75, help="time between keystrokes")
     p.add_argument("--line-pause-ms", type=float, default=0, help="extra pause after a newline")
-    p.add_argument("--modes", default="warm,cold", help="warm (KV reuse on), cold (off)")
+    p.add_argument(
+        "--modes", default="warm,cold", help="warm (KV reuse on), cold (off); none: the peer only"
+    )
     p.add_argument("--max-new-tokens", type=int, default=32)
     p.add_argument("--prompt-tokens", type=int, default=1536)
     p.add_argument("--multiline", default="never", choices=["auto", "always", "never"])
@@ -827,6 +832,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--peer-gguf", default=None, help="GGUF for the peer (default: --model if .gguf)"
     )
     p.add_argument("--peer-threads", type=int, default=None)
+    p.add_argument(
+        "--peer-args", default="", help="extra llama-server arguments, e.g. '--no-repack'"
+    )
     p.add_argument("--peer-stream", action="store_true", help="stream /infill for a measured TTFT")
     p.add_argument("--peer-prefix-lines", type=int, default=256)
     p.add_argument("--peer-suffix-lines", type=int, default=64)
@@ -857,7 +865,9 @@ async def replay(args: argparse.Namespace) -> tuple[str, dict[str, Run], Plan]:
         from benchmarks.limits import measure_machine
 
         machine = measure_machine()
-    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    modes = [m.strip() for m in args.modes.split(",") if m.strip() not in ("", "none")]
+    if not modes and not (args.peer_url or args.llama_server):
+        raise SystemExit("nothing to run: --modes none needs --peer-url or --llama-server")
     runs: dict[str, Run] = {}
     log_dir = Path(tempfile.mkdtemp(prefix="codecomp-replay-"))
     for mode in modes:
@@ -876,7 +886,11 @@ async def replay(args: argparse.Namespace) -> tuple[str, dict[str, Run], Plan]:
             raise SystemExit("--llama-server needs a .gguf: pass --peer-gguf")
         print("replay: llama.cpp (starting llama-server) …", file=sys.stderr)
         with start_llama_server(
-            args.llama_server, gguf, log_dir / "llama-server.log", threads=args.peer_threads
+            args.llama_server,
+            gguf,
+            log_dir / "llama-server.log",
+            threads=args.peer_threads,
+            extra=args.peer_args.split(),
         ) as (url, process):
             runs[PEER] = await run_peer(plan, args, url, process.pid)
     dtype = next((r.info.get("dtype") for r in runs.values() if r.info.get("dtype")), None)

@@ -6,7 +6,11 @@
 #   scripts/build-llama-server.sh [VERSION]     # prints the path of the llama-server binary
 #
 # Environment: JOBS (default 2), WORK_DIR (default benchmarks/work/llama.cpp),
-# PYPI_JSON (default https://pypi.org/pypi/llama-cpp-python/json, or .../<VERSION>/json).
+# PYPI_JSON (default https://pypi.org/pypi/llama-cpp-python/json, or .../<VERSION>/json),
+# LLAMA_AMX=1 to keep ggml's AMX kernels. They are compiled out by default: with -march=native on a
+# Sapphire Rapids CPU, llama-server 0.3.36's vendored ggml segfaults in ggml_backend_amx_mul_mat on
+# the first Q4_K_M matmul (ggml-org/llama.cpp#20824); `--no-repack` avoids it at run time but also
+# turns off the AVX-512 weight repacking that the peer's prompt processing gains from.
 # The build is CPU-heavy; on a shared machine run it as `nice -n 19 scripts/build-llama-server.sh`.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -58,8 +62,18 @@ src="$src_root/vendor/llama.cpp"
 
 # 3. Configure and build only the server target.
 build="$src_root/build"
+flags=()
+if [ "${LLAMA_AMX:-0}" = "1" ]; then
+  build="$src_root/build-amx"
+else
+  flags=(-DCMAKE_C_FLAGS="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+         -DCMAKE_CXX_FLAGS="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16")
+fi
 generator=()
 command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
+if [ -f "$build/CMakeCache.txt" ] && ! grep -qx "CMAKE_CACHEFILE_DIR:INTERNAL=$build" "$build/CMakeCache.txt"; then
+  rm -rf "$build/CMakeCache.txt" "$build/CMakeFiles"  # the directory was moved: configure again
+fi
 if [ ! -f "$build/CMakeCache.txt" ]; then
   cmake -S "$src" -B "$build" "${generator[@]}" \
     -DCMAKE_BUILD_TYPE=Release \
@@ -68,7 +82,7 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
     -DLLAMA_BUILD_TESTS=OFF \
     -DLLAMA_BUILD_EXAMPLES=OFF \
     -DLLAMA_BUILD_SERVER=ON \
-    -DBUILD_SHARED_LIBS=OFF >&2
+    -DBUILD_SHARED_LIBS=OFF "${flags[@]}" >&2
 fi
 cmake --build "$build" --config Release --target llama-server -j "$jobs" >&2
 
