@@ -88,15 +88,19 @@ def evaluate(
             ),
             "ms_per_task": round(1000 * seconds / max(1, len(items)), 1),
         }
+        passed: list[bool] | None = None
         if kind == "humaneval":
             passed = check_all(items, predictions, problems)
             scores["pass@1"] = _mean(passed)
             scores["problems"] = len({t.extra["problem"] for t in items})
         report["sets"][kind] = scores
-        report.setdefault("predictions", {})[kind] = [
+        rows = [
             {"id": t.task_id, "target": t.target, "prediction": p}
             for t, p in zip(items, predictions, strict=True)
         ]
+        for row, ok in zip(rows, passed or [], strict=False):
+            row["passed"] = ok
+        report.setdefault("predictions", {})[kind] = rows
     return report
 
 

@@ -55,9 +55,26 @@ def _lines_of(text: str, first: int, last: int) -> str:
 
 
 def cut_to_sentence(text: str) -> str:
-    """A capped explanation ends at its last full sentence rather than mid-phrase."""
+    """A capped explanation ends at its last full sentence rather than mid-phrase; one with no
+    full sentence to fall back on says it was cut (…)."""
     ends = [m.end() for m in re.finditer(r"[.!?](?=\s|$)", text)]
-    return text[: ends[-1]] if ends and ends[-1] > len(text) // 3 else text
+    if ends and ends[-1] > len(text) // 3:
+        return text[: ends[-1]]
+    stripped = text.rstrip()
+    return stripped + "…" if stripped and stripped[-1] not in ".!?…" else text
+
+
+# An explanation that starts like a statement, or is dense with code punctuation, is code the
+# model wrote instead of prose (weak models do this); it is not shown as an explanation.
+_CODE_START = re.compile(
+    r"^(?:return|if|elif|else|for|while|def|class|import|from|try|except|with|raise|assert|"
+    r"const|let|var|function)\b|^self\.|^[A-Za-z_][\w.]*\s*(?:[-+*/]?=(?!=)|\()"
+)
+
+
+def looks_like_code(text: str) -> bool:
+    symbols = sum(ch in "(){}[]=;<>" for ch in text)
+    return bool(_CODE_START.match(text)) or symbols > 0.06 * max(1, len(text))
 
 
 def clean_explanation(raw: str) -> str | None:
@@ -75,7 +92,7 @@ def clean_explanation(raw: str) -> str | None:
         lines.append(line)
     text = _CONTROL.sub("", " ".join(lines)).strip()
     text = re.sub(r"\s+", " ", text)
-    if sum(ch.isalpha() for ch in text) < 3:
+    if sum(ch.isalpha() for ch in text) < 3 or looks_like_code(text):
         return None
     words = text.lower().split()
     if len(words) >= 6 and len(set(words)) < 0.4 * len(words):

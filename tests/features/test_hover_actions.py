@@ -53,6 +53,19 @@ MAIN = "from utils import slugify\n\nname = slugify('Hello World')\n"
         ("if self. self. self. self. self. self. self.", None),
         ("()[]{};", None),
         ("x" * 10 + " " + "word " * 100, None),
+        # Code written where prose was asked for (seen from the shipped tiny model) is refused.
+        ('return f"{path}{path}', None),
+        ("if not isinstance(os.path.exists(os.path.join(os.path.join(", None),
+        ("self.value = self.value", None),
+        ("result = []", None),
+        (
+            "The `sum` function takes an array of numbers (xs) and returns their total.",
+            "The `sum` function takes an array of numbers (xs) and returns their total.",
+        ),
+        (
+            "Returns the paths of all files under root.",
+            "Returns the paths of all files under root.",
+        ),
     ],
 )
 def test_clean_explanation(raw: str, expected: str | None) -> None:
@@ -355,6 +368,7 @@ def test_a_capped_explanation_ends_at_its_last_full_sentence() -> None:
         "Lists the Python files under root. It walks the tree with os.walk, and for each file found"
     )
     assert cut_to_sentence(text) == "Lists the Python files under root."
-    # No sentence end early enough: keep the text (clean_explanation still caps its length).
-    assert cut_to_sentence("short. " + "x" * 100) == "short. " + "x" * 100
-    assert cut_to_sentence("os.path.join is used here") == "os.path.join is used here"
+    # No sentence end early enough: the text is kept and marked as cut.
+    assert cut_to_sentence("short. " + "x" * 100) == "short. " + "x" * 100 + "…"
+    assert cut_to_sentence("os.path.join is used here") == "os.path.join is used here…"
+    assert cut_to_sentence("Ends well.") == "Ends well."
