@@ -306,7 +306,6 @@ def test_replay_through_the_real_server_in_both_modes_and_the_peer(tiny_model_di
 
 
 def test_plot_writes_a_png(tmp_path):
-    pytest.importorskip("matplotlib")
     from benchmarks.replay import COLD, WARM, Record, Run, plot
 
     warm = Run(WARM, [Record(0, 0.0, 0.05), Record(1, 0.1, 0.12, superseded=True)])
