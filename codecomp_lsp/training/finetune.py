@@ -24,8 +24,9 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from codecomp_lsp.training.data.filters import language_of, normalise, reject_reason
 from codecomp_lsp.training.fim import apply_fim_to_context
+from codecomp_lsp.training.loop import make_batch
 from codecomp_lsp.training.special_tokens import FIM_MIDDLE
-from codecomp_lsp.training.trainer import _autocast, _batch
+from codecomp_lsp.training.trainer import bf16_autocast
 
 SKIP_DIRS = frozenset(
     {
@@ -120,7 +121,7 @@ def token_loss(model, tokenizer, files: list[dict], context: int) -> float:  # n
             if len(chunk) < 2:
                 continue
             input_ids = torch.tensor([chunk], device=model.device)
-            with _autocast(model.device):
+            with bf16_autocast(model.device):
                 loss = model(input_ids=input_ids, labels=input_ids).loss
             total += float(loss) * (len(chunk) - 1)
             count += len(chunk) - 1
@@ -197,8 +198,8 @@ def finetune(repo: Path, base: Path, out: Path, options: FinetuneOptions, log=pr
         batch = [next(windows) for _ in range(options.batch_size)]
         if has_fim:
             batch = [apply_fim_to_context(w, tokenizer, rng) for w in batch]
-        input_ids, labels = _batch(batch, context, pad_id)
-        with _autocast(model.device):
+        input_ids, labels = make_batch(batch, context, pad_id)
+        with bf16_autocast(model.device):
             loss = model(input_ids=input_ids.to(model.device), labels=labels.to(model.device)).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

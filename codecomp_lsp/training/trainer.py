@@ -24,7 +24,7 @@ from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTra
 
 from codecomp_lsp.training.data.build import read_corpus
 from codecomp_lsp.training.fim import apply_fim_to_context
-from codecomp_lsp.training.loop import IGNORE_INDEX
+from codecomp_lsp.training.loop import make_batch
 from codecomp_lsp.training.special_tokens import EOS_TOKEN, FILE_SEP, PAD_TOKEN
 from codecomp_lsp.training.tiny import ffn_size
 from codecomp_lsp.training.tokenizer import train_tokenizer
@@ -150,18 +150,6 @@ def _windows(stream: np.ndarray, context: int, rng: random.Random) -> Iterator[l
         yield stream[start : start + context].tolist()
 
 
-def _batch(
-    windows: list[list[int]], context: int, pad_id: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    input_ids = torch.full((len(windows), context), pad_id, dtype=torch.long)
-    labels = torch.full((len(windows), context), IGNORE_INDEX, dtype=torch.long)
-    for row, window in enumerate(windows):
-        ids = torch.tensor(window[:context], dtype=torch.long)
-        input_ids[row, : len(ids)] = ids
-        labels[row, : len(ids)] = ids
-    return input_ids, labels
-
-
 @torch.no_grad()
 def heldout_loss(
     model: LlamaForCausalLM, stream: np.ndarray, recipe: Recipe, pad_id: int, device: torch.device
@@ -173,14 +161,14 @@ def heldout_loss(
     losses = []
     for i in range(recipe.eval_windows):
         window = stream[i * stride : i * stride + context].tolist()
-        ids, labels = _batch([window], context, pad_id)
-        with _autocast(device):
+        ids, labels = make_batch([window], context, pad_id)
+        with bf16_autocast(device):
             losses.append(float(model(input_ids=ids.to(device), labels=labels.to(device)).loss))
     model.train()
     return sum(losses) / len(losses)
 
 
-def _autocast(device: torch.device) -> torch.autocast:
+def bf16_autocast(device: torch.device) -> torch.autocast:
     return torch.autocast(device.type, dtype=torch.bfloat16)
 
 
@@ -299,8 +287,8 @@ def train_run(
                 )
                 for w in drawn
             ]
-            input_ids, labels = _batch(fimmed, recipe.shape.context, pad_id)
-            with _autocast(dev):
+            input_ids, labels = make_batch(fimmed, recipe.shape.context, pad_id)
+            with bf16_autocast(dev):
                 loss = model(input_ids=input_ids.to(dev), labels=labels.to(dev)).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), recipe.max_grad_norm)
