@@ -277,24 +277,39 @@ class ActionService:
         indent: str,
         cancel: threading.Event | None,
         deadline: float | None,
+        *,
+        one_task: bool = False,
     ) -> str | None:
-        """The best block the model writes at the (empty, indented) `line` of `text`."""
+        """The best block the model writes at the (empty, indented) `line` of `text`.
+
+        `one_task`: the block answers one comment, so it ends where the model starts
+        another comment after writing code (it would otherwise go on to invent more tasks)."""
         settings = self.io.settings()
         ctx = self.io.fim_context(text, line, len(indent), spec, multiline=True)
         ctx = replace(ctx, block_indent=indent)
         ids = self.io.fim_ids(ctx)
+        block_stop = make_stop_check(ctx, spec)
+        stop = block_stop
+        if one_task:
+
+            def stop(generated: str) -> bool:
+                return block_stop(generated) or next_task_at(generated, spec) is not None
+
         result = self.io.generate(
             ids,
             key="__action__",
             max_new_tokens=settings.codeActionMaxNewTokens,
             candidates=settings.candidates,
-            stop_check=make_stop_check(ctx, spec),
+            stop_check=stop,
             cancel=cancel,
             deadline=deadline,
         )
         cleaned = []
         for candidate in result.candidates:
-            block = clean_completion(candidate.text, ctx, max_lines=MAX_BODY_LINES)
+            raw = candidate.text
+            cut = next_task_at(raw, spec) if one_task else None
+            raw = raw if cut is None else raw[:cut]
+            block = clean_completion(raw, ctx, max_lines=MAX_BODY_LINES)
             if block and self.io.filter_output(block) is not None:
                 cleaned.append(block)
         if not cleaned:
@@ -351,12 +366,32 @@ class ActionService:
         indent = leading_ws(lines[comment_end])
         row = comment_end + 1
         hole_text = "\n".join(lines[:row] + [indent] + lines[row:])
-        block = self._generate_at(hole_text, spec, row, indent, cancel, deadline)
+        block = self._generate_at(hole_text, spec, row, indent, cancel, deadline, one_task=True)
         if block is None:
             return ActionOutcome(None, "the model wrote no code that parses")
         offset = point_to_offset(hole_text, row, len(indent))
         new_text = hole_text[:offset] + block + hole_text[offset:]
         return ActionOutcome(diff_change(text, new_text))
+
+
+def next_task_at(text: str, spec: LanguageSpec) -> int | None:
+    """Offset of the first comment line that follows written code and a blank line (the model
+    starting another task), or None. Comments before the code or among its lines belong to it."""
+    offset = 0
+    seen_code = False
+    blank_after_code = False
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped.startswith((spec.line_comment, "/*")):
+            if blank_after_code:
+                return offset
+        elif stripped:
+            seen_code = True
+            blank_after_code = False
+        elif seen_code:
+            blank_after_code = True
+        offset += len(line) + 1
+    return None
 
 
 def _python_docstring(summary: str, indent: str) -> str:

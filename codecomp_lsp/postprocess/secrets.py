@@ -101,6 +101,9 @@ _IDENTIFIER_LIKE = re.compile(
     r"|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*"  # CONSTANT_CASE
     r"|[A-Za-z][a-z]+(?:[A-Z][a-z]+)*[0-9]{0,4}"  # camelCase and PascalCase words
 )
+_ATTRIBUTE_CHAIN = re.compile(
+    r"[A-Za-z_][A-Za-z_]*[0-9]{0,4}(?:\.[A-Za-z_][A-Za-z_]*[0-9]{0,4})+(?:\(\))?"
+)
 _PLACEHOLDER = re.compile(
     r"(?i)your|example|sample|dummy|placeholder|changeme|change_me|replace|redacted|"
     r"secret_here|todo|fixme|xxxx|\*\*\*|\.\.\.|<[^>]*>|\{[^{}]*\}|%\(|%s|^test|^fake|^mock"
@@ -133,6 +136,8 @@ def looks_random(value: str, *, password: bool = False) -> bool:
     if any(ch.isspace() for ch in value) or _PLACEHOLDER.search(value):
         return False
     if _IDENTIFIER_LIKE.fullmatch(value):  # snake_case, kebab-case, dotted.words, CONSTANTS
+        return False
+    if _ATTRIBUTE_CHAIN.fullmatch(value):  # Keys.General.ARCHITECTURE: code, not key material
         return False
     if value.count("/") >= 2 and not re.search(r"[A-Za-z0-9+]{20,}", value):
         return False  # a path

@@ -372,3 +372,26 @@ def test_a_capped_explanation_ends_at_its_last_full_sentence() -> None:
     assert cut_to_sentence("short. " + "x" * 100) == "short. " + "x" * 100 + "…"
     assert cut_to_sentence("os.path.join is used here") == "os.path.join is used here…"
     assert cut_to_sentence("Ends well.") == "Ends well."
+
+
+@pytest.mark.parametrize(
+    ("generated", "expected"),
+    [
+        # Qwen's answer to "# print the number of files": the code, then a new task.
+        (
+            "print(count_files('.'))\n\n\n# print the number of files in 'example'\nprint(1)\n",
+            "print(count_files('.'))\n\n\n",
+        ),
+        ("x = 1\n# explain the next step\ny = x + 1\n", None),  # a comment among its lines stays
+        ("# first, the setup\n\nx = 1\n", None),  # comments before any code belong to the answer
+        ("x = 1\n\n    # indented too\n", "x = 1\n\n"),
+        ("let x = 1;\n\n// another task\n", "let x = 1;\n\n"),
+    ],
+)
+def test_code_from_a_comment_ends_where_the_model_starts_another_task(generated, expected):
+    from codecomp_lsp.context.languages import spec_by_name
+    from codecomp_lsp.features.actions import next_task_at
+
+    language = "javascript" if "let " in generated else "python"
+    cut = next_task_at(generated, spec_by_name(language))
+    assert (None if cut is None else generated[:cut]) == expected

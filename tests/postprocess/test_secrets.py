@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import string
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,8 @@ def test_planted_secrets_are_found(kind: str, text: str) -> None:
 
 ORDINARY = [
     "key = 'name'",
+    "KEY_GENERAL_ARCHITECTURE = Keys.General.ARCHITECTURE",  # seen in llama.cpp's gguf-py
+    "SECRET_KEY_BACKEND = settings.SecretKeyBackend",
     "sort_key = 'created_at'",
     "primary_key = 'user_id_2024_index'",
     "token = tokens[0]",
@@ -106,12 +109,15 @@ def test_ordinary_code_is_not_flagged(text: str) -> None:
 
 def test_this_repository_has_no_false_positives() -> None:
     root = Path(__file__).resolve().parents[2]
-    files = [
-        *sorted((root / "codecomp_lsp").rglob("*.py")),
-        *sorted((root / "examples").rglob("*")),
-        *sorted((root / "benchmarks").rglob("*.py")),
-        root / "README.md",
-    ]
+    # The tracked files only: benchmarks/work/ holds third-party sources built for comparisons.
+    listed = subprocess.run(
+        ["git", "ls-files", "codecomp_lsp", "examples", "benchmarks", "README.md"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    files = [root / name for name in listed if name.endswith((".py", ".md")) or "examples/" in name]
     checked = 0
     for path in files:
         if not path.is_file() or path.suffix in (".safetensors", ".gguf", ".bin", ".json"):
