@@ -186,11 +186,8 @@ class CompletionService:
         loaded, _ = self.engine.require()
         settings = self.settings()
         budget = loaded.prompt_budget(settings.maxPromptTokens, settings.maxNewTokens)
-        if (
-            self._builder is None
-            or self._builder.template is not loaded.template
-            or self._builder.max_prompt_tokens != budget
-            or self._builder.counter._tokenizer is not loaded.tokenizer
+        if self._builder is None or not self._builder.serves(
+            loaded.tokenizer, loaded.template, budget
         ):
             self._builder = PromptBuilder(loaded.tokenizer, loaded.template, budget)
         return self._builder

@@ -102,11 +102,8 @@ class ModelIO:
         settings = self.settings()
         budget = loaded.prompt_budget(settings.maxPromptTokens, settings.codeActionMaxNewTokens)
         with self._lock:
-            if (
-                self._builder is None
-                or self._builder.template is not loaded.template
-                or self._builder.max_prompt_tokens != budget
-                or self._builder.counter._tokenizer is not loaded.tokenizer
+            if self._builder is None or not self._builder.serves(
+                loaded.tokenizer, loaded.template, budget
             ):
                 self._builder = PromptBuilder(loaded.tokenizer, loaded.template, budget)
             return self._builder

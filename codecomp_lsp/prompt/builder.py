@@ -56,6 +56,14 @@ class TokenCounter:
 class PromptBuilder:
     """Builds prompts for one tokenizer and template."""
 
+    def serves(self, tokenizer: Any, template: FimTemplate, max_prompt_tokens: int) -> bool:
+        """Whether this builder is the one for that model and budget (else build another)."""
+        return (
+            self.template is template
+            and self.max_prompt_tokens == max_prompt_tokens
+            and self.counter._tokenizer is tokenizer
+        )
+
     def __init__(self, tokenizer: Any, template: FimTemplate, max_prompt_tokens: int) -> None:
         self.template = template
         self.counter = TokenCounter(tokenizer)
