@@ -7,6 +7,7 @@ feeds diagnostics.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import tree_sitter
@@ -162,6 +163,25 @@ def _missing_message(node: tree_sitter.Node) -> str:
     return f"Missing `{kind}`" if not node.is_named else f"Missing {kind.replace('_', ' ')}"
 
 
+def outermost_problems(tree: tree_sitter.Tree) -> Iterator[tree_sitter.Node]:
+    """MISSING and ERROR nodes, in document order, not descending into an ERROR node (the
+    problems nested in one are noise)."""
+    cursor = tree.walk()
+    while True:
+        node = cursor.node
+        descend = False
+        if node is not None:
+            if node.is_missing or node.is_error:
+                yield node
+            else:
+                descend = node.has_error
+        if descend and cursor.goto_first_child():
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return
+
+
 def syntax_errors(tree: tree_sitter.Tree, text: str | bytes | None = None) -> list[SyntaxIssue]:
     """Outermost ERROR nodes and all MISSING nodes, in document order.
 
@@ -176,20 +196,9 @@ def syntax_errors(tree: tree_sitter.Tree, text: str | bytes | None = None) -> li
     else:
         source = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
     lines = _Lines(source)
-    issues: list[SyntaxIssue] = []
-    cursor = tree.walk()
-    while True:
-        node = cursor.node
-        descend = False
-        if node is not None:
-            if node.is_missing:
-                issues.append(_issue(lines, node, _missing_message(node), missing=True))
-            elif node.is_error:
-                issues.append(_error_issue(lines, node))  # nested problems are noise
-            else:
-                descend = node.has_error
-        if descend and cursor.goto_first_child():
-            continue
-        while not cursor.goto_next_sibling():
-            if not cursor.goto_parent():
-                return issues
+    return [
+        _issue(lines, node, _missing_message(node), missing=True)
+        if node.is_missing
+        else _error_issue(lines, node)
+        for node in outermost_problems(tree)
+    ]

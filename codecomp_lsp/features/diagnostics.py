@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import tree_sitter
 
 from codecomp_lsp.context.languages import LanguageSpec
-from codecomp_lsp.context.syntax import SyntaxIssue, parse, syntax_errors
+from codecomp_lsp.context.syntax import SyntaxIssue, outermost_problems, parse, syntax_errors
 from codecomp_lsp.postprocess.scanner import OPENERS, ScanState, scan, syntax_for
 
 __all__ = ["DiagnosticsScheduler", "Problem", "code_end", "find_problems", "problems_in_tree"]
@@ -157,21 +157,11 @@ def _refine(
 def _error_rows(tree: tree_sitter.Tree) -> dict[int, int]:
     """Start row -> end row of the outermost ERROR nodes."""
     rows: dict[int, int] = {}
-    cursor = tree.walk()
-    while True:
-        node = cursor.node
-        descend = False
-        if node is not None:
-            if node.is_error:
-                start, end = node.start_point.row, node.end_point.row
-                rows[start] = max(rows.get(start, start), end)
-            else:
-                descend = node.has_error
-        if descend and cursor.goto_first_child():
-            continue
-        while not cursor.goto_next_sibling():
-            if not cursor.goto_parent():
-                return rows
+    for node in outermost_problems(tree):
+        if node.is_error:
+            start, end = node.start_point.row, node.end_point.row
+            rows[start] = max(rows.get(start, start), end)
+    return rows
 
 
 def problems_in_tree(tree: tree_sitter.Tree, text: str, spec: LanguageSpec) -> list[Problem]:
