@@ -64,6 +64,8 @@ def _complete(args: argparse.Namespace) -> int:
     if engine.state != "ready":
         print(f"codecomp: {engine.error}", file=sys.stderr)
         return 1
+    if engine.error:  # the chosen model failed; the built-in one answers
+        print(f"codecomp: {engine.error}", file=sys.stderr)
     service = CompletionService(engine, lambda: settings)
     spec = language_for(None, str(path))
     doc = DocumentSnapshot(path.resolve().as_uri(), text, spec.name if spec else None)
@@ -85,6 +87,8 @@ def _complete(args: argparse.Namespace) -> int:
         "line": args.line,
         "character": character,
         "model": info["model"],
+        "modelReason": info["choiceReason"],
+        "modelError": info["error"],
         "device": info["device"],
         "dtype": info["dtype"],
         "template": info["template"],
@@ -116,7 +120,8 @@ def _complete(args: argparse.Namespace) -> int:
         f"--- {report['model']} on {report['device']} ({report['dtype']}, {report['template']} template): "
         f"{report['promptTokens']} prompt tokens, {report['reusedTokens']} reused, "
         f"{report['generatedTokens']} generated, first token {report['firstTokenMs']} ms, "
-        f"total {report['latencyMs']} ms (model load {report['loadSeconds']} s)"
+        f"total {report['latencyMs']} ms (model load {report['loadSeconds']} s; "
+        f"{report['modelReason']})"
     )
     return 0
 
@@ -266,6 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="codecomp", description="codecomp command line")
     parser.add_argument("--version", action="version", version=f"codecomp {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    from codecomp_lsp.modelstore import commands as model_commands
+
+    model_commands.add_parser(sub)
     complete = sub.add_parser(
         "complete", help="print the completion at FILE:LINE:CHARACTER (0-based)"
     )
@@ -275,7 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--character", type=int, help="0-based column in characters (default: end of line)"
     )
     complete.add_argument(
-        "--model", help="model directory, .gguf file or hub id (default: codecomp-tiny)"
+        "--model",
+        help="catalog name, model directory, .gguf file or hub id "
+        "(default: the best pulled catalog model, else codecomp-tiny)",
     )
     complete.add_argument("--device", default=None)
     complete.add_argument("--dtype", default=None)
@@ -344,6 +354,10 @@ def main(argv: list[str] | None = None) -> None:
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
+    if args.command == "models":
+        from codecomp_lsp.modelstore.commands import run
+
+        sys.exit(run(args))
     sys.exit(args.func(args))
 
 

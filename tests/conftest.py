@@ -5,12 +5,20 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
+from codecomp_lsp.modelstore.store import MODELS_ENV, models_dir
+
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# The user's pulled models, before the suite isolates itself from them: a test that means the real
+# cache (the README's first command) passes this on; every other test sees an empty models folder,
+# so "no model configured" resolves the same way on every machine.
+REAL_MODELS_DIR = str(models_dir())
+os.environ[MODELS_ENV] = tempfile.mkdtemp(prefix="codecomp-test-models-")
 
 REPO = Path(__file__).resolve().parent.parent
 _BUILD_VERSION = "v1-h64-l2-steps120"

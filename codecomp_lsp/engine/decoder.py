@@ -6,6 +6,7 @@ decoding is wrong with a reused cache, and it cannot check for cancellation betw
 
 from __future__ import annotations
 
+import inspect
 import threading
 import time
 from collections.abc import Callable
@@ -88,11 +89,13 @@ class Decoder:
         self.loaded = loaded
         self.cache = cache
         self.prefill_chunk = prefill_chunk
+        # transformers 5.24 renamed `past_key_values` to `cache` model by model (the old name warns).
+        params = inspect.signature(loaded.model.forward).parameters
+        self._cache_arg = "cache" if "cache" in params else "past_key_values"
 
     def _forward(self, ids: torch.Tensor, past: DynamicCache) -> torch.Tensor:
-        out = self.loaded.model(
-            input_ids=ids, past_key_values=past, use_cache=True, logits_to_keep=1
-        )
+        kwargs = {self._cache_arg: past}
+        out = self.loaded.model(input_ids=ids, use_cache=True, logits_to_keep=1, **kwargs)
         return out.logits[:, -1, :]
 
     def _store(self, key: str, tokens: np.ndarray, past: DynamicCache, row: int = 0) -> None:

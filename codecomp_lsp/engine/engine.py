@@ -6,15 +6,26 @@ import gc
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
+from enum import StrEnum
 from typing import Any
 
 import torch
 
 from codecomp_lsp.engine.decoder import Decoder, GenerationRequest, GenerationResult
 from codecomp_lsp.engine.kvcache import PrefixCache
-from codecomp_lsp.engine.loader import LoadedModel, ModelLoadError, load_model
+from codecomp_lsp.engine.loader import (
+    LoadedModel,
+    ModelLoadError,
+    load_model,
+    pick_device,
+    pick_dtype,
+)
 from codecomp_lsp.engine.stats import Stats
 from codecomp_lsp.engine.worker import Job, ModelWorker
+from codecomp_lsp.modelstore.pull import pull
+from codecomp_lsp.modelstore.resolve import ModelChoice, choose_model, fallback_choice
+from codecomp_lsp.modelstore.store import ModelStoreError
 from codecomp_lsp.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -22,6 +33,18 @@ log = logging.getLogger(__name__)
 
 class EngineUnavailable(RuntimeError):
     """No model is loaded (it failed, or none was configured); the message is for the user."""
+
+
+class EngineState(StrEnum):
+    IDLE = "idle"  # no load asked for yet
+    PULLING = "pulling"  # downloading, verifying or converting a catalog model
+    LOADING = "loading"
+    READY = "ready"
+    FAILED = "failed"  # not even the built-in model loads
+
+
+# (stage, done, total) while a model is pulled: "download", "verify", "convert", then "load".
+ProgressFn = Callable[[str, int, int], None]
 
 
 class Engine:
@@ -33,43 +56,45 @@ class Engine:
         self.cache = PrefixCache(budget_bytes=Settings().cacheMemoryMB << 20)
         self.loaded: LoadedModel | None = None
         self.decoder: Decoder | None = None
-        self.state = "idle"  # idle → loading → ready | failed
-        self.error: str | None = None
+        self.state = EngineState.IDLE
+        self.error: str | None = None  # why the chosen model is not the one answering, or none is
+        self.choice: ModelChoice | None = None  # the model answering, and why it was chosen
         self._model_key: tuple[Any, ...] | None = None
         self.ready = threading.Event()
 
+    @property
+    def model_key(self) -> tuple[Any, ...] | None:
+        """The model settings of the last load asked for (None: none yet, or forgotten)."""
+        return self._model_key
+
+    def forget_model(self) -> None:
+        """Make the next `load` run even with the same settings (a pull changed what they mean)."""
+        self._model_key = None
+
     # -- jobs -------------------------------------------------------------------------------
     def load(
-        self, settings: Settings, on_done: Callable[[Engine], None] | None = None
+        self,
+        settings: Settings,
+        on_done: Callable[[Engine], None] | None = None,
+        on_progress: ProgressFn | None = None,
     ) -> Job | None:
         """Queue a (re)load when the model settings changed; jobs queued after it see the new model."""
         self.cache.budget_bytes = settings.cacheMemoryMB << 20
         if settings.model_key == self._model_key:
             return None
         self._model_key = settings.model_key
-        self.state = "loading"
+        self.state = EngineState.LOADING
         self.ready.clear()
+        progress = on_progress or (lambda stage, done, total: None)
 
         def job() -> Engine:
             self.loaded = self.decoder = None
             self.cache.clear()
             gc.collect()
             try:
-                self.loaded = load_model(
-                    settings.model,
-                    device=settings.device,
-                    dtype=settings.dtype,
-                    fim_template=settings.fimTemplate,
-                    allow_pickle=settings.allowPickle,
-                    trust_remote_code=settings.trustRemoteCode,
-                )
-                self.decoder = Decoder(self.loaded, self.cache)
-                self.state, self.error = "ready", None
-            except (ModelLoadError, torch.OutOfMemoryError) as exc:
-                self.state, self.error = "failed", str(exc)
-                log.error("model load failed: %s", exc)
+                self._load_chosen(settings, progress)
             except Exception as exc:  # noqa: BLE001 - any loader failure must leave the server up
-                self.state, self.error = "failed", f"could not load model: {exc!r}"
+                self.state, self.error = EngineState.FAILED, f"could not load a model: {exc!r}"
                 log.exception("model load failed")
             finally:
                 self.ready.set()
@@ -78,6 +103,52 @@ class Engine:
             return self
 
         return self.worker.submit(job, key="__load__", supersede=False)
+
+    def _load_chosen(self, settings: Settings, progress: ProgressFn) -> None:
+        """Pull and load the chosen model; on any failure, the built-in model with the reason."""
+        try:
+            device = pick_device(settings.device)
+        except ModelLoadError as exc:
+            self.state, self.error = EngineState.FAILED, str(exc)
+            return
+        choice = choose_model(settings.model, device.type)
+        self.error = None
+        try:
+            spec = choice.spec
+            if choice.needs_pull and choice.entry is not None:
+                self.state = EngineState.PULLING
+                folder = pull(choice.entry, pick_dtype(settings.dtype, device), progress=progress)
+                spec = str(folder)
+            self.state = EngineState.LOADING
+            progress("load", 0, 1)
+            self._open(spec, settings)
+            self.choice = choice
+            return
+        except (ModelLoadError, ModelStoreError, torch.OutOfMemoryError) as exc:
+            if choice.fallback:
+                self.state, self.error = EngineState.FAILED, str(exc)
+                log.error("model load failed: %s", exc)
+                return
+            self.error = f"{choice.name}: {exc}"
+            log.error("model %s failed, using the built-in model: %s", choice.name, exc)
+        self.choice = fallback_choice(f"{choice.name} could not be used")
+        self.state = EngineState.LOADING
+        try:
+            self._open(self.choice.spec, replace(settings, fimTemplate="auto"))
+        except (ModelLoadError, torch.OutOfMemoryError) as exc:
+            self.state, self.error = EngineState.FAILED, f"{self.error}; the built-in model: {exc}"
+
+    def _open(self, spec: str, settings: Settings) -> None:
+        self.loaded = load_model(
+            spec,
+            device=settings.device,
+            dtype=settings.dtype,
+            fim_template=settings.fimTemplate,
+            allow_pickle=settings.allowPickle,
+            trust_remote_code=settings.trustRemoteCode,
+        )
+        self.decoder = Decoder(self.loaded, self.cache)
+        self.state = EngineState.READY
 
     def submit(
         self,
@@ -117,9 +188,12 @@ class Engine:
 
     def describe(self) -> dict[str, Any]:
         loaded = self.loaded
+        choice = self.choice
         return {
-            "state": self.state,
+            "state": str(self.state),
             "error": self.error,
+            "choiceReason": choice.reason if choice else None,
+            "fallback": bool(choice and choice.fallback),
             "model": loaded.name if loaded else None,
             "device": str(loaded.device) if loaded else None,
             "dtype": str(loaded.dtype).removeprefix("torch.") if loaded else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -156,6 +157,15 @@ def _from_pretrained(factory: Any, source: str, kwargs: dict[str, Any]) -> Any:
         return factory.from_pretrained(source, **kwargs)
 
 
+def _manifest(source: str) -> dict[str, Any]:
+    """The note `codecomp models` leaves in a folder it converted: the catalog name, FIM template."""
+    try:
+        data = json.loads((Path(source) / "codecomp-model.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def _stop_ids(tokenizer: Any, template: FimTemplate, model: Any) -> frozenset[int]:
     vocab = tokenizer.get_vocab()
     ids = {vocab[s] for s in template.stops if s in vocab}
@@ -219,6 +229,9 @@ def load_model(
         raise ModelLoadError(f"could not move model to {torch_device}: {exc}") from exc
     model.eval()
     vocab = tokenizer.get_vocab()
+    manifest = _manifest(source)
+    if (not fim_template or fim_template == "auto") and manifest.get("fimTemplate"):
+        fim_template = str(manifest["fimTemplate"])
     if fim_template and fim_template != "auto":
         try:
             template = template_by_name(fim_template)
@@ -231,7 +244,7 @@ def load_model(
     loaded = LoadedModel(
         model=model,
         tokenizer=tokenizer,
-        name=Path(spec).name if Path(spec).exists() else spec,
+        name=str(manifest.get("name") or (Path(spec).name if Path(spec).exists() else spec)),
         device=torch_device,
         dtype=torch_dtype,
         template=template,

@@ -17,7 +17,7 @@ from pygls.protocol.language_server import lsp_method
 
 from codecomp_lsp import __version__
 from codecomp_lsp.engine.decoder import Cancelled
-from codecomp_lsp.engine.engine import Engine, EngineUnavailable
+from codecomp_lsp.engine.engine import Engine, EngineState, EngineUnavailable
 from codecomp_lsp.engine.stats import Stats
 from codecomp_lsp.features.completion import (
     CompletionOutcome,
@@ -37,6 +37,12 @@ from codecomp_lsp.server.documents import (
     Document,
     DocumentStore,
     PositionError,
+)
+from codecomp_lsp.server.models import (
+    MODELS_METHOD,
+    PULL_COMMAND,
+    PULL_METHOD,
+    ModelControl,
 )
 from codecomp_lsp.settings import Settings, parse_settings
 
@@ -94,7 +100,7 @@ class CodecompServer(LanguageServer):
         self.client_streams = False
         self.supports_progress = False
         self.supports_configuration = False
-        self._reported_error: str | None = None
+        self.models = ModelControl(self)  # load, readiness, pulls, which-model messages
         self.assist = Assist(self)  # hover, diagnostics, quick fixes, code actions
 
     # -- settings and model -------------------------------------------------------------------
@@ -117,50 +123,7 @@ class CodecompServer(LanguageServer):
         self.load_model()
 
     def load_model(self) -> None:
-        loop = asyncio.get_running_loop()
-        token = f"codecomp-load-{time.monotonic_ns()}"
-        started = False
-        if self.settings.model_key != self.engine._model_key and self.supports_progress:
-            started = True
-            asyncio.ensure_future(self._begin_progress(token))
-
-        def done(engine: Engine) -> None:
-            loop.call_soon_threadsafe(self._load_finished, token if started else None)
-
-        self.engine.load(self.settings, on_done=done)
-
-    async def _begin_progress(self, token: str) -> None:
-        try:
-            await self.work_done_progress.create_async(token)
-        except Exception:  # noqa: BLE001 - a client may refuse progress; loading goes on
-            return
-        self.work_done_progress.begin(
-            token,
-            types.WorkDoneProgressBegin(
-                title="codecomp",
-                message=f"loading {self.settings.model or 'codecomp-tiny'}",
-                cancellable=False,
-            ),
-        )
-
-    def _load_finished(self, token: str | None) -> None:
-        info = self.engine.describe()
-        if token is not None and token in self.work_done_progress.tokens:
-            message = (
-                f"{info['model']} on {info['device']}" if info["state"] == "ready" else "failed"
-            )
-            self.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
-        if info["state"] == "failed":
-            self._report_unavailable(info["error"] or "model failed to load")
-
-    def _report_unavailable(self, message: str) -> None:
-        if message != self._reported_error:
-            self._reported_error = message
-            self.window_show_message(
-                types.ShowMessageParams(
-                    type=types.MessageType.Error, message=f"codecomp: {message}"
-                )
-            )
+        self.models.load()
 
     # -- completion ---------------------------------------------------------------------------
     def document(self, uri: str) -> Document:
@@ -219,8 +182,11 @@ class CodecompServer(LanguageServer):
         if outcome is not None:
             self.stats.latency(feature, (time.perf_counter() - started) * 1000)
             return outcome, doc, (line, character)
-        if self.engine.state == "failed":
-            self._report_unavailable(self.engine.error or "model not loaded")
+        # Typing must not queue behind a download or a load; an explicit request waits for it.
+        if not self.models.ready and (automatic or not await self.models.wait_ready()):
+            return CompletionOutcome([], reason="model loading"), doc, (line, character)
+        if self.engine.state == EngineState.FAILED:
+            self.models.report_error(self.engine.error or "model not loaded")
             return CompletionOutcome([], reason="no model"), doc, (line, character)
 
         loop = asyncio.get_running_loop()
@@ -271,7 +237,7 @@ class CodecompServer(LanguageServer):
             stream_end("")
             return CompletionOutcome([], reason="superseded"), doc, (line, character)
         except EngineUnavailable as exc:
-            self._report_unavailable(str(exc))
+            self.models.report_error(str(exc))
             return CompletionOutcome([], reason="no model"), doc, (line, character)
         except Exception as exc:
             self.stats.add(errors=1)
@@ -357,6 +323,8 @@ class CodecompServer(LanguageServer):
             model=info["model"],
             modelState=info["state"],
             modelError=info["error"],
+            modelReason=info["choiceReason"],
+            modelFallback=info["fallback"],
             dtype=info["dtype"],
             template=info["template"],
             cacheEntries=info["cacheEntries"],
@@ -521,6 +489,19 @@ def create_server(overrides: dict[str, Any] | None = None) -> CodecompServer:
         if isinstance(params, dict) and params.get("reset") or getattr(params, "reset", False):
             ls.stats.reset()
         return ls.stats_snapshot()
+
+    @server.feature(MODELS_METHOD)
+    def models(ls: CodecompServer, params: Any = None) -> dict[str, Any]:
+        return ls.models.models()
+
+    @server.feature(PULL_METHOD)
+    async def pull_model(ls: CodecompServer, params: Any = None) -> dict[str, Any]:
+        name = params.get("name") if isinstance(params, dict) else getattr(params, "name", None)
+        return await ls.models.pull(name)
+
+    @server.command(PULL_COMMAND)
+    async def pull_model_command(ls: CodecompServer, *args: Any) -> dict[str, Any]:
+        return await ls.models.pull(args[0] if args else None)
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: CodecompServer, params: Any = None) -> None:

@@ -1,0 +1,77 @@
+"""Which model answers: the configured one, else the best pulled catalog model for the device,
+else the built-in codecomp-tiny — with the reason, so the user can be told why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from codecomp_lsp.modelstore.catalog import CatalogEntry, load_catalog
+from codecomp_lsp.modelstore.store import InstallState, ModelStore
+
+FALLBACK_MODEL = "codecomp-tiny"
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    spec: str  # what the loader opens: a folder, a .gguf file or a hub id ("" until pulled)
+    name: str  # what the user sees
+    reason: str
+    fallback: bool = False  # the built-in model, because nothing better is pulled or loads
+    entry: CatalogEntry | None = None  # set for catalog models
+    state: InstallState | None = None  # of a catalog model when chosen
+
+    @property
+    def needs_pull(self) -> bool:
+        """Download or conversion still to do before this model can load."""
+        return self.entry is not None and self.state in (
+            InstallState.ABSENT,
+            InstallState.PARTIAL,
+            InstallState.DOWNLOADED,
+        )
+
+
+def fallback_choice(reason: str) -> ModelChoice:
+    entry = load_catalog().get(FALLBACK_MODEL)
+    assert entry is not None, "the catalog lists the built-in model"
+    path = ModelStore().embedded_path(entry)
+    return ModelChoice(str(path), entry.name, reason, True, entry, InstallState.BUILT_IN)
+
+
+def _catalog_choice(entry: CatalogEntry, store: ModelStore, reason: str) -> ModelChoice:
+    status = store.status(entry)
+    spec = (
+        str(status.path) if status.state in (InstallState.INSTALLED, InstallState.BUILT_IN) else ""
+    )
+    return ModelChoice(spec, entry.name, reason, False, entry, status.state)
+
+
+def choose_model(
+    configured: str | None, device_type: str, store: ModelStore | None = None
+) -> ModelChoice:
+    """The model to load for a `model` setting (None: not configured) on a device type."""
+    store = store or ModelStore()
+    catalog = load_catalog()
+    if configured:
+        entry = catalog.get(configured)
+        if entry is None:
+            name = Path(configured).name if Path(configured).expanduser().exists() else configured
+            return ModelChoice(configured, name, "configured")
+        if entry.embedded:
+            return _catalog_choice(entry, store, "configured")
+        return _catalog_choice(entry, store, "configured (catalog)")
+    for name in catalog.preference(device_type):
+        entry = catalog.get(name)
+        if entry is None or entry.embedded:
+            continue
+        if store.status(entry).state in (InstallState.INSTALLED, InstallState.DOWNLOADED):
+            return _catalog_choice(entry, store, f"the best pulled model for {device_type}")
+    best = catalog.preference(device_type)
+    hint = f"; `codecomp models pull {best[0]}` gets a real one" if best else ""
+    return fallback_choice(f"no catalog model is pulled{hint}")
+
+
+def recommended(device_type: str) -> str | None:
+    """The catalog model to pull first on this device type."""
+    order = load_catalog().preference(device_type)
+    return order[0] if order else None
