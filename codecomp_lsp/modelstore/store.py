@@ -118,7 +118,7 @@ class ModelStore:
             return ModelStatus(entry, InstallState.INSTALLED, self.converted(entry), size)
         if self.source_file(entry).exists():
             return ModelStatus(entry, InstallState.DOWNLOADED, self.source_file(entry), size)
-        if self.partial(entry).exists():
+        if self.partial(entry).is_dir() and any(self.partial(entry).iterdir()):
             return ModelStatus(entry, InstallState.PARTIAL, None, _size(self.partial(entry)))
         return ModelStatus(entry, InstallState.ABSENT, None, 0)
 

@@ -10,7 +10,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams, JsonRpcRequestFailed
+from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 
 from codecomp_lsp.engine.engine import Engine, EngineState
 from codecomp_lsp.engine.loader import pick_device, pick_dtype
@@ -245,7 +245,7 @@ class ModelControl:
         except ModelStoreError as exc:
             await progress.end("failed")
             self.report_error(str(exc))
-            raise JsonRpcRequestFailed(str(exc)) from None
+            raise JsonRpcInternalError(str(exc)) from None
         await progress.end(f"{name} is installed")
         # Switch when this pull changes which model answers: the configured one, or the default.
         wanted = settings.model in (None, name)

@@ -107,16 +107,17 @@ async def test_newer_request_for_the_same_document_supersedes_the_older(tiny_mod
         assert info["requests"] == 2
 
 
-async def test_missing_model_is_reported_and_completion_answers_empty():
+async def test_missing_model_is_reported_and_the_built_in_model_answers():
     async with lsp_session("/nonexistent/model-dir") as client:
         info = await stats(client)
-        assert info["modelState"] == "failed"
+        assert info["modelState"] == "ready" and info["model"] == "codecomp-tiny"
+        assert info["modelFallback"] is True
         assert "not found" in info["modelError"]
         await asyncio.sleep(0.2)
         errors = [m for m in client.messages if m.type == types.MessageType.Error]
         assert errors and "not found" in errors[0].message
         open_doc(client, URI, TEXT)
-        assert (await inline(client, URI, *END, invoked=True)).items in ([], ())
+        assert isinstance(await inline(client, URI, *END, invoked=True), types.InlineCompletionList)
 
 
 async def test_invalid_settings_are_reported_and_defaults_kept(tiny_model_dir):
