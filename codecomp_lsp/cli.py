@@ -229,7 +229,11 @@ def _completer(spec: str, args: argparse.Namespace):  # noqa: ANN202
         return NgramCompleter.from_run(Path(args.ngram_run))
     from codecomp_lsp.evaluation.completers import ModelCompleter
 
-    return ModelCompleter(None if spec == "default" else spec, device=args.device or "auto")
+    return ModelCompleter(
+        None if spec == "default" else spec,
+        device=args.device or "auto",
+        server_defaults=args.server_defaults,
+    )
 
 
 def _finetune(args: argparse.Namespace) -> int:
@@ -313,7 +317,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--models",
         default="default",
-        help="comma-separated: default (codecomp-tiny), ngram, or a model directory / .gguf",
+        help="comma-separated: default (no model setting: the best pulled model, else "
+        "codecomp-tiny), ngram, a catalog name, or a model directory / .gguf",
+    )
+    evaluate.add_argument(
+        "--server-defaults",
+        action="store_true",
+        help="complete with a server's default settings (multi-line where the syntax says, the "
+        "5 s time budget) instead of single-line with the budget lifted",
     )
     evaluate.add_argument(
         "--heldout",

@@ -13,3 +13,4 @@ def list_python_files(root):
 
 def count_lines(path):
     with open(path, encoding="utf-8") as handle:
+        

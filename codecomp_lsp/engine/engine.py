@@ -193,6 +193,7 @@ class Engine:
             "state": str(self.state),
             "error": self.error,
             "choiceReason": choice.reason if choice else None,
+            "loadSeconds": round(loaded.load_seconds, 2) if loaded else None,
             "fallback": bool(choice and choice.fallback),
             "model": loaded.name if loaded else None,
             "device": str(loaded.device) if loaded else None,

@@ -20,20 +20,31 @@ class ModelCompleter:
     server, single-line, greedy, explicitly invoked."""
 
     def __init__(
-        self, model: str | None, *, device: str = "auto", max_new_tokens: int = 48
+        self,
+        model: str | None,
+        *,
+        device: str = "auto",
+        max_new_tokens: int = 48,
+        server_defaults: bool = False,
     ) -> None:
+        """`server_defaults`: the settings a server started with none uses (multi-line where
+        the syntax tree says so, the 5 s time budget) — what a user gets; otherwise single-line
+        with the budget lifted, which scores the prompt path without the machine's speed."""
         from codecomp_lsp.engine.engine import Engine
         from codecomp_lsp.features.completion import CompletionService
 
-        self.settings = replace(
-            Settings(),
-            model=model,
-            device=device,
-            multiline="never",
-            candidates=1,
-            maxNewTokens=max_new_tokens,
-            timeBudgetMs=60000,
-        )
+        if server_defaults:
+            self.settings = replace(Settings(), model=model, device=device, candidates=1)
+        else:
+            self.settings = replace(
+                Settings(),
+                model=model,
+                device=device,
+                multiline="never",
+                candidates=1,
+                maxNewTokens=max_new_tokens,
+                timeBudgetMs=60000,
+            )
         self.engine = Engine()
         self.engine.load(self.settings)
         self.engine.ready.wait()

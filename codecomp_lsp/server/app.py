@@ -325,6 +325,7 @@ class CodecompServer(LanguageServer):
             modelError=info["error"],
             modelReason=info["choiceReason"],
             modelFallback=info["fallback"],
+            modelLoadSeconds=info["loadSeconds"],
             dtype=info["dtype"],
             template=info["template"],
             cacheEntries=info["cacheEntries"],

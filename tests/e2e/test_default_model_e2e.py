@@ -1,0 +1,74 @@
+"""The README's first command, for real: pull the default model for this device from its real
+source into the user's models folder (instant when already there), then complete with no model
+setting — from the command line and from the server's very first request."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+
+from tests.conftest import REAL_MODELS_DIR, REPO
+from tests.e2e.lsp_helpers import inline, lsp_session, open_doc, stats
+
+PULL_TIMEOUT_S = 900
+
+
+@pytest.fixture(scope="module")
+def real_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    env = {**os.environ, "CODECOMP_MODELS": REAL_MODELS_DIR}
+    env.pop("HF_HUB_OFFLINE", None)  # the hub is a source where it is reachable
+    codecomp = [sys.executable, "-m", "codecomp_lsp.cli"]
+    pulled = subprocess.run(
+        [*codecomp, "models", "pull"], env=env, capture_output=True, text=True, timeout=PULL_TIMEOUT_S
+    )
+    assert pulled.returncode == 0, f"`codecomp models pull` failed:\n{pulled.stderr[-3000:]}"
+    assert "installed" in pulled.stdout
+    return env
+
+
+def _complete(env: dict[str, str], file: str, line: int) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-m", "codecomp_lsp.cli", "complete", file, "--line", str(line), "--json"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Warning" not in done.stderr, done.stderr  # a normal run prints no warnings
+    return json.loads(done.stdout)
+
+
+def test_the_default_model_completes_python_and_typescript_correctly(real_models) -> None:
+    python = _complete(real_models, "examples/walk.py", 15)
+    assert python["model"].startswith("qwen2.5-coder-") and python["modelError"] is None
+    assert python["modelReason"].startswith("the best pulled model for")
+    body = python["suggestions"][0]
+    assert "return" in body and ("len(" in body or "sum(" in body) and "handle" in body, body
+    typescript = _complete(real_models, "examples/average.ts", 7)
+    assert "total / values.length" in typescript["suggestions"][0], typescript
+    assert python["loadSeconds"] < 60  # converted: no GGUF de-quantization at start (see benchmarks)
+
+
+async def test_the_servers_first_invoked_request_waits_for_the_default_model(
+    real_models, monkeypatch
+) -> None:
+    monkeypatch.setenv("CODECOMP_MODELS", REAL_MODELS_DIR)
+    source = Path(REPO / "examples" / "average.ts").read_text()
+    uri = "file:///tmp/average.ts"
+    async with lsp_session(None, wait_ready=False) as client:
+        open_doc(client, uri, source, language="typescript")
+        last = source.rstrip("\n").split("\n")
+        answer = await inline(client, uri, len(last) - 1, len(last[-1]), invoked=True)
+        info = await stats(client)
+        assert info["model"].startswith("qwen2.5-coder-") and info["modelFallback"] is False
+        assert answer is not None and answer.items, "the first request came back empty"
+        assert "total / values.length" in answer.items[0].insert_text
+        assert not [m for m in client.messages if m.type == types.MessageType.Error]
