@@ -58,9 +58,13 @@ def _complete(args: argparse.Namespace) -> int:
     for message in parsed.errors:
         print(f"codecomp: {message}", file=sys.stderr)
     settings = parsed.settings
+    from codecomp_lsp.modelstore.progress import ProgressBar
+
     engine = Engine()
-    engine.load(settings)
+    bar = ProgressBar(settings.model or "the default model")
+    engine.load(settings, on_progress=lambda s, d, t: s != "load" and bar(s, d, t))
     engine.ready.wait()
+    bar.finish_line()
     if engine.state != "ready":
         print(f"codecomp: {engine.error}", file=sys.stderr)
         return 1

@@ -78,7 +78,7 @@ def _list(args: argparse.Namespace) -> int:
                 row["quantization"],
                 human_bytes(row["sizeBytes"]),
                 row["license"],
-                row["state"],
+                "not pulled" if row["state"] == "absent" else row["state"],
                 row["path"] or "-",
             )
         )
