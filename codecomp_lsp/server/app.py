@@ -9,6 +9,7 @@ from dataclasses import asdict
 from typing import Any
 
 from lsprotocol import types
+from lsprotocol.types import METHOD_TO_TYPES
 from pygls.capabilities import ServerCapabilitiesBuilder
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
@@ -57,6 +58,14 @@ class CodecompProtocol(LanguageServerProtocol):
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         """pygls drops a request whose params do not fit its type; the client would wait forever."""
+        if (
+            isinstance(data, dict)
+            and isinstance(data.get("method"), str)
+            and "params" not in data
+            and data["method"] not in METHOD_TO_TYPES
+        ):
+            # JSON-RPC makes params optional; pygls' type for methods it does not know needs it.
+            data = {**data, "params": None}
         try:
             return super().structure_message(data)
         except JsonRpcException as exc:

@@ -25,7 +25,11 @@ def real_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     env.pop("HF_HUB_OFFLINE", None)  # the hub is a source where it is reachable
     codecomp = [sys.executable, "-m", "codecomp_lsp.cli"]
     pulled = subprocess.run(
-        [*codecomp, "models", "pull"], env=env, capture_output=True, text=True, timeout=PULL_TIMEOUT_S
+        [*codecomp, "models", "pull"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=PULL_TIMEOUT_S,
     )
     assert pulled.returncode == 0, f"`codecomp models pull` failed:\n{pulled.stderr[-3000:]}"
     assert "installed" in pulled.stdout
@@ -54,7 +58,9 @@ def test_the_default_model_completes_python_and_typescript_correctly(real_models
     assert "return" in body and ("len(" in body or "sum(" in body) and "handle" in body, body
     typescript = _complete(real_models, "examples/average.ts", 7)
     assert "total / values.length" in typescript["suggestions"][0], typescript
-    assert python["loadSeconds"] < 60  # converted: no GGUF de-quantization at start (see benchmarks)
+    assert (
+        python["loadSeconds"] < 60
+    )  # converted: no GGUF de-quantization at start (see benchmarks)
 
 
 async def test_the_servers_first_invoked_request_waits_for_the_default_model(

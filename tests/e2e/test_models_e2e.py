@@ -97,7 +97,7 @@ async def test_a_failed_pull_leaves_the_built_in_model_answering_with_an_error(
 async def test_pull_model_request_installs_and_switches_the_default(use_registry: Registry) -> None:
     async with lsp_session(None) as client:
         assert (await stats(client))["model"] == "codecomp-tiny"
-        listed = await client.protocol.send_request_async("codecomp/models", {})
+        listed = await client.protocol.send_request_async("codecomp/models", None)  # no params
         names = [m.name for m in listed.models]
         assert names == ["fixture-model"] and listed.models[0].installed is False
         result = await client.protocol.send_request_async(
@@ -117,3 +117,43 @@ async def test_pull_model_request_installs_and_switches_the_default(use_registry
         with pytest.raises(Exception, match="no model 'nope' in the catalog"):
             await client.protocol.send_request_async("codecomp/pullModel", {"name": "nope"})
         assert (await stats(client))["modelState"] == "ready"
+
+
+async def test_custom_requests_without_a_params_member_are_answered() -> None:
+    """JSON-RPC makes `params` optional; editors send `codecomp/stats` bare."""
+    import json
+    import sys
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "codecomp_lsp", "--log-level", "ERROR",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+
+    def send(message: dict) -> None:
+        body = json.dumps(message).encode()
+        proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+    async def answer(request_id: int) -> dict:
+        while True:
+            length = 0
+            while (line := (await proc.stdout.readline()).strip()) or not length:
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            message = json.loads(await proc.stdout.readexactly(length))
+            if message.get("id") == request_id and "method" not in message:
+                return message
+
+    try:
+        send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}})
+        await asyncio.wait_for(answer(1), 60)
+        send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+        send({"jsonrpc": "2.0", "id": 2, "method": "codecomp/stats"})
+        send({"jsonrpc": "2.0", "id": 3, "method": "codecomp/models"})
+        stats_answer = await asyncio.wait_for(answer(2), 60)
+        models_answer = await asyncio.wait_for(answer(3), 60)
+        assert "error" not in stats_answer and "requests" in stats_answer["result"]
+        assert "error" not in models_answer and models_answer["result"]["models"]
+    finally:
+        proc.kill()
+        await proc.wait()

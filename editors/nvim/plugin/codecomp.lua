@@ -19,3 +19,13 @@ vim.api.nvim_create_user_command("CodecompStats", function(opts)
     end
   end, params)
 end, { bang = true, desc = "codecomp: show server statistics (! resets them)" })
+
+vim.api.nvim_create_user_command("CodecompPull", function(opts)
+  require("codecomp").pull(opts.args ~= "" and opts.args or nil)
+end, {
+  nargs = "?",
+  complete = function(arglead)
+    return require("codecomp").model_names(arglead)
+  end,
+  desc = "codecomp: pull a catalog model (default: the recommended one), with progress",
+})

@@ -1,5 +1,5 @@
 // codecomp for VS Code: starts `codecomp-lsp` with vscode-languageclient and adds a status bar item,
-// commands (toggle, restart, stats, explain, accept word/line) and the streaming preview.
+// commands (toggle, restart, stats, explain, pull a model, accept word/line) and the streaming preview.
 import * as vscode from 'vscode';
 import {
     ClientCapabilities,
@@ -11,6 +11,7 @@ import {
     LanguageClientOptions,
     ResponseError,
     RevealOutputChannelOn,
+    ServerCapabilities,
     ServerOptions,
     State,
     StaticFeature,
@@ -25,10 +26,45 @@ import {
     SECTION,
     serverSettings,
 } from './settings';
-import { StatsSnapshot, StatusView } from './status';
+import { PULL_COMMAND, StatsSnapshot, StatusView } from './status';
 
 export const STATS_METHOD = 'codecomp/stats';
 export const STREAM_METHOD = 'codecomp/completionStream';
+export const MODELS_METHOD = 'codecomp/models';
+export const PULL_METHOD = 'codecomp/pullModel';
+export { PULL_COMMAND };
+
+/** One row of `codecomp/models`: a catalog model and its state in the local model store. */
+export interface CatalogModel {
+    name: string;
+    description: string;
+    family: string;
+    parameters: number;
+    quantization: string;
+    sizeBytes: number;
+    license: string;
+    /** installed | downloaded | partial | absent | built-in */
+    state: string;
+    installed: boolean;
+    path: string | null;
+    /** What the server picks with `codecomp.model` empty, on this machine now. */
+    default: boolean;
+    inUse: boolean;
+}
+
+export interface ModelsResult {
+    modelsDir: string;
+    /** The catalog model to pull first on this machine's device. */
+    recommended: string | null;
+    models: CatalogModel[];
+}
+
+export interface PullResult {
+    name: string;
+    path: string;
+    /** The pulled model is (or may become) the one that answers: the server reloads when it changed. */
+    switching: boolean;
+}
 
 export interface StreamParams {
     uri: string;
@@ -50,6 +86,10 @@ export interface CodecompApi {
     stats(reset?: boolean): Promise<StatsSnapshot | undefined>;
     restart(): Promise<void>;
     explainSelection(): Promise<ExplainOutcome>;
+    /** `codecomp/models`: the catalog and what is pulled (undefined when the server is not running). */
+    models(): Promise<ModelsResult | undefined>;
+    /** What `codecomp.pullModel` runs: a QuickPick of the catalog without `name`, then the pull with progress. */
+    pullModel(name?: string): Promise<PullResult | undefined>;
 }
 
 /** Advertises `experimental.codecompCompletionStream` so the server streams ghost text to us. */
@@ -66,6 +106,80 @@ class CompletionStreamCapability implements StaticFeature {
     clear(): void {}
 }
 
+/**
+ * Commands this extension implements with its own UI although the server advertises them too
+ * (`codecomp.pullModel`: it asks the server's `codecomp/pullModel` request). vscode-languageclient would
+ * register the server's commands as VS Code commands, and a second registration of an id fails the start.
+ */
+const CLIENT_COMMANDS: ReadonlySet<string> = new Set([PULL_COMMAND]);
+
+class ClientCommandsFeature implements StaticFeature {
+    fillClientCapabilities(): void {}
+    /** Runs before the built-in features see the capabilities (a copy: initializeResult keeps the original). */
+    preInitialize(capabilities: ServerCapabilities): void {
+        const provider = capabilities.executeCommandProvider;
+        if (provider?.commands) {
+            capabilities.executeCommandProvider = {
+                ...provider,
+                commands: provider.commands.filter((command) => !CLIENT_COMMANDS.has(command)),
+            };
+        }
+    }
+    initialize(): void {}
+    getState(): FeatureState {
+        return { kind: 'static' };
+    }
+    clear(): void {}
+}
+
+/** The server's byte format: 491.4 MB. */
+export function humanBytes(n: number): string {
+    const units = ['B', 'kB', 'MB', 'GB'];
+    let i = 0;
+    while (Math.abs(n) >= 1000 && i < units.length - 1) {
+        n /= 1000;
+        i += 1;
+    }
+    return i === 0 ? `${Math.round(n)} B` : `${n.toFixed(1)} ${units[i]}`;
+}
+
+const STATE_WORDS: Record<string, string> = {
+    installed: 'installed',
+    'built-in': 'built in',
+    downloaded: 'downloaded, not converted yet',
+    partial: 'partly downloaded',
+    absent: 'not downloaded',
+};
+
+export interface ModelPick extends vscode.QuickPickItem {
+    model: CatalogModel;
+}
+
+/** QuickPick items for `codecomp/models`: the recommended model first, then the catalog's order. */
+export function modelPicks(catalog: ModelsResult): ModelPick[] {
+    const recommendedFirst = (m: CatalogModel): number => (m.name === catalog.recommended ? 0 : 1);
+    return [...catalog.models]
+        .sort((a, b) => recommendedFirst(a) - recommendedFirst(b))
+        .map((model) => {
+            const tags = [humanBytes(model.sizeBytes), STATE_WORDS[model.state] ?? model.state];
+            if (model.inUse) {
+                tags.push('in use');
+            }
+            if (model.name === catalog.recommended) {
+                tags.push('recommended');
+            }
+            return {
+                label: `${model.installed ? '$(check)' : '$(cloud-download)'} ${model.name}`,
+                description: tags.join(' · '),
+                detail: model.description,
+                model,
+            };
+        });
+}
+
+/** The title of the server's `$/progress` for a pull: "codecomp: pulling NAME". */
+const PULL_TITLE = /^codecomp: pulling (\S+)/;
+
 /** "loading /long/path/to/model-dir" → "loading model-dir" (the status bar has little room). */
 export function shortenPaths(message: string | undefined): string | undefined {
     return message?.replace(/(?:[A-Za-z]:)?[\\/](?:[^\s\\/]+[\\/])+([^\s\\/]+)/g, '$1');
@@ -76,6 +190,28 @@ function errorMessage(error: unknown): string {
         return `${error.message} (${error.code})`;
     }
     return error instanceof Error ? error.message : String(error);
+}
+
+/** The message alone: the server words its errors for users. */
+function userMessage(error: unknown): string {
+    return error instanceof Error ? error.message : String(error);
+}
+
+/** Where to change a setting: where it is set (workspace folder over workspace), else the user settings. */
+function settingTarget(config: vscode.WorkspaceConfiguration, key: string): vscode.ConfigurationTarget {
+    const inspect = config.inspect(key);
+    return inspect?.workspaceFolderValue !== undefined
+        ? vscode.ConfigurationTarget.WorkspaceFolder
+        : inspect?.workspaceValue !== undefined
+          ? vscode.ConfigurationTarget.Workspace
+          : vscode.ConfigurationTarget.Global;
+}
+
+/** The notification of a running pull, fed from the server's `$/progress` for it. */
+interface PullReporter {
+    name: string;
+    progress: vscode.Progress<{ message?: string; increment?: number }>;
+    percentage: number;
 }
 
 class Codecomp implements CodecompApi {
@@ -90,6 +226,9 @@ class Codecomp implements CodecompApi {
     private statsTimer: ReturnType<typeof setTimeout> | undefined;
     private streamTimer: ReturnType<typeof setTimeout> | undefined;
     private disposed = false;
+    /** `$/progress` tokens of pulls (title "codecomp: pulling NAME") → NAME. */
+    private readonly pullTokens = new Map<string | number, string>();
+    private pullReporter: PullReporter | undefined;
 
     constructor(context: vscode.ExtensionContext) {
         this.status.enabled = this.enabled;
@@ -194,11 +333,26 @@ class Codecomp implements CodecompApi {
                     }
                 },
                 handleWorkDoneProgress: (token, params, next) => {
+                    // A pull (`codecomp/pullModel`) runs beside the model in use; a load replaces it.
                     if (params.kind === 'begin') {
-                        this.status.setProgress(shortenPaths(params.message ?? params.title), params.percentage);
+                        const pulling = PULL_TITLE.exec(params.title)?.[1];
+                        if (pulling !== undefined) {
+                            this.pullTokens.set(token, pulling);
+                            this.onPullProgress(pulling, params.message ?? `pulling ${pulling}`, params.percentage);
+                        } else {
+                            this.status.setProgress(shortenPaths(params.message ?? params.title), params.percentage);
+                        }
                     } else if (params.kind === 'report') {
-                        this.status.setProgress(shortenPaths(params.message), params.percentage);
+                        const pulling = this.pullTokens.get(token);
+                        if (pulling !== undefined) {
+                            this.onPullProgress(pulling, params.message, params.percentage);
+                        } else {
+                            this.status.setProgress(shortenPaths(params.message), params.percentage);
+                        }
                     } else {
+                        if (this.pullTokens.delete(token)) {
+                            this.status.setPull(undefined);
+                        }
                         this.scheduleStats(0);
                     }
                     next(token, params);
@@ -232,6 +386,7 @@ class Codecomp implements CodecompApi {
         };
         const client = new LanguageClient('codecomp', 'codecomp', serverOptions, clientOptions);
         client.registerFeature(new CompletionStreamCapability());
+        client.registerFeature(new ClientCommandsFeature());
         client.onNotification(STREAM_METHOD, (params: StreamParams) => this.onStream(params));
         client.onDidChangeState((event) => {
             if (this.client !== client) {
@@ -312,7 +467,8 @@ class Codecomp implements CodecompApi {
         this.statsTimer = setTimeout(() => {
             this.statsTimer = undefined;
             void this.stats().then((stats) => {
-                if (stats && (stats.modelState === 'loading' || stats.modelState === 'idle')) {
+                const state = stats?.modelState;
+                if (state === 'loading' || state === 'idle' || state === 'pulling') {
                     this.scheduleStats(1000);
                 }
             });
@@ -358,15 +514,7 @@ class Codecomp implements CodecompApi {
     async toggle(): Promise<void> {
         const config = vscode.workspace.getConfiguration(SECTION);
         const next = !this.enabled;
-        const inspect = config.inspect<boolean>('enable');
-        // Change the value where it is set (workspace over user), or the user setting.
-        const target =
-            inspect?.workspaceFolderValue !== undefined
-                ? vscode.ConfigurationTarget.WorkspaceFolder
-                : inspect?.workspaceValue !== undefined
-                  ? vscode.ConfigurationTarget.Workspace
-                  : vscode.ConfigurationTarget.Global;
-        await config.update('enable', next, target);
+        await config.update('enable', next, settingTarget(config, 'enable'));
         this.status.enabled = next;
         this.status.render();
         if (!next) {
@@ -388,6 +536,100 @@ class Codecomp implements CodecompApi {
 
     explainSelection(): Promise<ExplainOutcome> {
         return explainSelection(this.client, this.explainChannel);
+    }
+
+    async models(): Promise<ModelsResult | undefined> {
+        const client = this.client;
+        if (!client || !client.isRunning()) {
+            return undefined;
+        }
+        return client.sendRequest<ModelsResult>(MODELS_METHOD, {});
+    }
+
+    /** Pull `name`, or the catalog model picked from a QuickPick; progress in a notification. */
+    async pullModel(name?: string): Promise<PullResult | undefined> {
+        const client = this.client;
+        if (!client || !client.isRunning()) {
+            void vscode.window.showWarningMessage('codecomp: the server is not running.');
+            return undefined;
+        }
+        if (name === undefined) {
+            let catalog: ModelsResult;
+            try {
+                catalog = await client.sendRequest<ModelsResult>(MODELS_METHOD, {});
+            } catch (error) {
+                const message = `codecomp: could not list the models: ${userMessage(error)}`;
+                this.log.error(message);
+                void vscode.window.showErrorMessage(message);
+                return undefined;
+            }
+            const picked = await vscode.window.showQuickPick(modelPicks(catalog), {
+                title: 'codecomp: Pull Model',
+                placeHolder: `A catalog model to download into ${catalog.modelsDir}`,
+                matchOnDescription: true,
+                matchOnDetail: true,
+            });
+            if (!picked) {
+                return undefined;
+            }
+            name = picked.model.name;
+        }
+        const pulling = name;
+        this.log.info(`pulling ${pulling}`);
+        let result: PullResult;
+        try {
+            result = await vscode.window.withProgress(
+                { location: vscode.ProgressLocation.Notification, title: `codecomp: pulling ${pulling}`, cancellable: false },
+                async (progress) => {
+                    const reporter = { name: pulling, progress, percentage: 0 };
+                    this.pullReporter = reporter;
+                    try {
+                        return await client.sendRequest<PullResult>(PULL_METHOD, { name: pulling });
+                    } finally {
+                        if (this.pullReporter === reporter) {
+                            this.pullReporter = undefined;
+                        }
+                    }
+                },
+            );
+        } catch (error) {
+            const message = `codecomp: pulling ${pulling} failed: ${userMessage(error)}`;
+            this.log.error(message);
+            void vscode.window.showErrorMessage(message);
+            return undefined;
+        }
+        this.log.info(`pulled ${result.name} into ${result.path}${result.switching ? '' : ' (another model is configured)'}`);
+        this.scheduleStats(0);
+        if (result.switching) {
+            void vscode.window.showInformationMessage(`codecomp: ${result.name} is installed.`);
+        } else {
+            const use = `Use ${result.name}`;
+            void vscode.window
+                .showInformationMessage(
+                    `codecomp: ${result.name} is installed; the configured model (codecomp.model) still answers. Set codecomp.model to "${result.name}" to use it.`,
+                    use,
+                )
+                .then(async (choice) => {
+                    if (choice === use) {
+                        const config = vscode.workspace.getConfiguration(SECTION);
+                        await config.update('model', result.name, settingTarget(config, 'model'));
+                    }
+                });
+        }
+        return result;
+    }
+
+    private onPullProgress(name: string, message: string | undefined, percentage: number | undefined): void {
+        this.status.setPull(shortenPaths(message) ?? `pulling ${name}`, percentage);
+        const reporter = this.pullReporter;
+        if (reporter?.name !== name) {
+            return;
+        }
+        const increment = percentage !== undefined ? Math.max(0, percentage - reporter.percentage) : undefined;
+        if (percentage !== undefined) {
+            reporter.percentage = Math.max(reporter.percentage, percentage);
+        }
+        reporter.progress.report({ message, increment });
     }
 
     onConfigurationChanged(event: vscode.ConfigurationChangeEvent): void {
@@ -425,6 +667,8 @@ export function activate(context: vscode.ExtensionContext): CodecompApi {
     register('codecomp.restartServer', () => codecomp.restart());
     register('codecomp.showStats', () => codecomp.showStats());
     register('codecomp.explainSelection', () => codecomp.explainSelection());
+    // Also `executeCommand('codecomp.pullModel', name)`, like the server's command of the same name.
+    register(PULL_COMMAND, (name) => codecomp.pullModel(typeof name === 'string' && name ? name : undefined));
     register('codecomp.acceptWord', () => vscode.commands.executeCommand('editor.action.inlineSuggest.acceptNextWord'));
     register('codecomp.acceptLine', () => vscode.commands.executeCommand('editor.action.inlineSuggest.acceptNextLine'));
     context.subscriptions.push(

@@ -1,15 +1,24 @@
-// The status bar item: on/off, server and model state, loading progress, model/device, latency.
+// The status bar item: on/off, server and model state, loading and pull progress, model/device, latency,
+// and whether the small built-in fallback model answers.
 import * as vscode from 'vscode';
 
-export type Phase = 'starting' | 'loading' | 'ready' | 'failed' | 'stopped';
+export type Phase = 'starting' | 'loading' | 'pulling' | 'ready' | 'failed' | 'stopped';
+
+/** The command that pulls a catalog model (the tooltip links to it). */
+export const PULL_COMMAND = 'codecomp.pullModel';
 
 export interface StatsSnapshot {
     requests?: number;
     model?: string | null;
     device?: string | null;
     dtype?: string | null;
+    /** idle | pulling | loading | ready | failed */
     modelState?: string;
     modelError?: string | null;
+    /** Why this model answers ("configured", "the best pulled model for cpu", …). */
+    modelReason?: string | null;
+    /** The built-in codecomp-tiny answers because no better model is pulled or the chosen one failed. */
+    modelFallback?: boolean;
     latencyMs?: Record<string, { p50: number; p95: number; count: number }>;
     [key: string]: unknown;
 }
@@ -20,6 +29,10 @@ function shortModel(model: string | null | undefined): string {
     }
     const parts = model.replace(/[\\/]+$/, '').split(/[\\/]/);
     return parts[parts.length - 1] || model;
+}
+
+function withPercentage(message: string | undefined, percentage?: number): string {
+    return [message, percentage !== undefined ? `${percentage}%` : undefined].filter(Boolean).join(' ');
 }
 
 function oneLine(text: string, max: number): string {
@@ -35,6 +48,8 @@ export class StatusView implements vscode.Disposable {
     lastLatencyMs: number | undefined;
     stats: StatsSnapshot | undefined;
     streamingText: string | undefined;
+    /** The progress of a `codecomp/pullModel` while the current model keeps answering. */
+    pullMessage: string | undefined;
     detail = '';
 
     constructor() {
@@ -48,8 +63,11 @@ export class StatusView implements vscode.Disposable {
     setPhase(phase: Phase, detail = ''): void {
         this.phase = phase;
         this.detail = detail;
-        if (phase !== 'loading') {
+        if (phase !== 'loading' && phase !== 'pulling') {
             this.progressMessage = '';
+        }
+        if (phase === 'starting' || phase === 'stopped') {
+            this.pullMessage = undefined; // a new server process: any pull of the old one is gone
         }
         this.render();
     }
@@ -59,6 +77,8 @@ export class StatusView implements vscode.Disposable {
         const state = stats.modelState;
         if (state === 'loading' || state === 'idle') {
             this.phase = 'loading';
+        } else if (state === 'pulling') {
+            this.phase = 'pulling';
         } else if (state === 'failed') {
             this.phase = 'failed';
             this.detail = stats.modelError ?? 'model failed to load';
@@ -69,11 +89,18 @@ export class StatusView implements vscode.Disposable {
         this.render();
     }
 
+    /** A report of the model load (which pulls first when the chosen model is not downloaded yet). */
     setProgress(message: string | undefined, percentage?: number): void {
-        this.phase = 'loading';
-        this.progressMessage = [message, percentage !== undefined ? `${percentage}%` : undefined]
-            .filter(Boolean)
-            .join(' ');
+        if (this.phase !== 'pulling') {
+            this.phase = 'loading';
+        }
+        this.progressMessage = withPercentage(message, percentage);
+        this.render();
+    }
+
+    /** A report of a `codecomp/pullModel` (undefined: it ended); the model in use keeps answering. */
+    setPull(message: string | undefined, percentage?: number): void {
+        this.pullMessage = message === undefined ? undefined : withPercentage(message, percentage) || 'pulling';
         this.render();
     }
 
@@ -91,7 +118,11 @@ export class StatusView implements vscode.Disposable {
         const item = this.item;
         item.backgroundColor = undefined;
         const tooltip = new vscode.MarkdownString(undefined, true);
+        // Only the pull command may run from the tooltip's links.
+        tooltip.isTrusted = { enabledCommands: [PULL_COMMAND] };
         tooltip.appendMarkdown('**codecomp** — AI code completion\n\n');
+        const s = this.stats;
+        const fallback = s?.modelFallback === true;
         if (!this.enabled) {
             item.text = '$(circle-slash) codecomp: off';
             tooltip.appendMarkdown('Completions are off. Click to turn them on.\n\n');
@@ -101,6 +132,11 @@ export class StatusView implements vscode.Disposable {
         } else if (this.phase === 'loading') {
             item.text = `$(loading~spin) codecomp: ${oneLine(this.progressMessage || 'loading model', 40)}`;
             tooltip.appendMarkdown('Loading the model…\n\n');
+        } else if (this.phase === 'pulling') {
+            item.text = `$(cloud-download) codecomp: ${oneLine(this.progressMessage || 'pulling model', 40)}`;
+            tooltip.appendMarkdown(
+                `Pulling the model (download, check, convert) before it loads${this.progressMessage ? `: ${this.progressMessage}` : ''}…\n\n`,
+            );
         } else if (this.phase === 'failed') {
             item.text = '$(error) codecomp';
             item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
@@ -111,16 +147,33 @@ export class StatusView implements vscode.Disposable {
             tooltip.appendMarkdown(`The server is not running${this.detail ? `: ${this.detail}` : ''}. Run "codecomp: Restart Server".\n\n`);
         } else if (this.streamingText !== undefined) {
             item.text = `$(sync~spin) codecomp: ${oneLine(this.streamingText, 30) || '…'}`;
+        } else if (this.pullMessage !== undefined) {
+            item.text = `$(cloud-download) codecomp: ${oneLine(this.pullMessage, 40)}`;
+            tooltip.appendMarkdown(`Pulling a model: ${this.pullMessage}\n\n`);
         } else {
-            const parts = [shortModel(this.stats?.model), this.stats?.device ?? undefined];
+            const name = shortModel(s?.model);
+            const parts = [fallback ? `${name} (fallback)` : name, s?.device ?? undefined];
             if (this.lastLatencyMs !== undefined) {
                 parts.push(`${Math.round(this.lastLatencyMs)} ms`);
             }
-            item.text = `$(sparkle) codecomp: ${parts.filter(Boolean).join(' · ')}`;
+            item.text = `${fallback ? '$(warning)' : '$(sparkle)'} codecomp: ${parts.filter(Boolean).join(' · ')}`;
+            if (fallback) {
+                item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+            }
         }
-        const s = this.stats;
         if (s) {
             tooltip.appendMarkdown(`Model: \`${s.model ?? '?'}\` on \`${s.device ?? '?'}\` (${s.dtype ?? '?'}), state ${s.modelState ?? '?'}\n\n`);
+            if (s.modelReason) {
+                tooltip.appendMarkdown(`Why this model: ${s.modelReason}\n\n`);
+            }
+            if (fallback) {
+                tooltip.appendMarkdown(
+                    `$(warning) The small built-in fallback model answers: its suggestions are weak. [Pull a model](command:${PULL_COMMAND}) ("codecomp: Pull Model") for better ones.\n\n`,
+                );
+            }
+            if (s.modelError && this.phase !== 'failed') {
+                tooltip.appendMarkdown(`Model error: ${s.modelError}\n\n`);
+            }
             const latency = s.latencyMs ?? {};
             for (const [feature, l] of Object.entries(latency)) {
                 tooltip.appendMarkdown(`${feature}: p50 ${l.p50} ms, p95 ${l.p95} ms (${l.count})\n\n`);

@@ -124,6 +124,71 @@ describe('codecomp VS Code extension against the real server', { skip: SKIP, tim
         assert.equal(item.command, 'codecomp.toggle');
     });
 
+    it('the status bar says why this model answers, and that it is no fallback', async () => {
+        const stats = await api.stats();
+        assert.equal(stats.modelFallback, false);
+        assert.equal(stats.modelReason, 'configured');
+        assert.equal(stats.modelError, null);
+        const item = stub.statusBarItems.find((i) => i.id === 'codecomp.status');
+        assert.match(item.text, /^\$\(sparkle\) codecomp: /);
+        assert.doesNotMatch(item.text, /fallback/);
+        assert.equal(item.backgroundColor, undefined);
+        assert.match(item.tooltip.value, /Why this model: configured/);
+        assert.doesNotMatch(item.tooltip.value, /fallback/);
+    });
+
+    it('codecomp.pullModel lists the catalog and pulls the built-in codecomp-tiny end to end', async () => {
+        const catalog = await api.models();
+        assert.ok(catalog.recommended, JSON.stringify(catalog));
+        const names = catalog.models.map((m) => m.name);
+        assert.ok(names.includes('codecomp-tiny') && names.includes(catalog.recommended), JSON.stringify(names));
+        const tiny = catalog.models.find((m) => m.name === 'codecomp-tiny');
+        assert.equal(tiny.state, 'built-in');
+        assert.equal(tiny.installed, true);
+        assert.equal(tiny.inUse, false, 'the configured test model answers, not codecomp-tiny');
+        const seen = stub.messages.length;
+        const progressBefore = stub.progress.length;
+        let offered;
+        // Only ever codecomp-tiny: it is built in, so the "pull" downloads nothing.
+        stub.quickPickAnswers.push((items) => {
+            offered = items;
+            return items.find((i) => i.model.name === 'codecomp-tiny');
+        });
+        const result = await vscode.commands.executeCommand('codecomp.pullModel');
+        assert.ok(result, `no pull result: ${JSON.stringify(stub.messages.slice(seen))}`);
+        assert.equal(result.name, 'codecomp-tiny');
+        assert.equal(result.path, tiny.path);
+        assert.equal(result.switching, false, 'the test model is configured: nothing to switch to');
+        assert.equal(offered[0].model.name, catalog.recommended, 'the recommended model is offered first');
+        assert.match(offered[0].description, /recommended/);
+        assert.match(offered.find((i) => i.model.name === 'codecomp-tiny').description, /built in/);
+        // Our notification, and the LanguageClient's window progress for the server's own $/progress.
+        const records = stub.progress.slice(progressBefore);
+        const note = records.find((r) => r.location === vscode.ProgressLocation.Notification);
+        assert.ok(note && note.done && note.title === 'codecomp: pulling codecomp-tiny', JSON.stringify(records));
+        await waitFor('the server\'s pull progress', () => stub.progress.slice(progressBefore).some((r) => r.location === vscode.ProgressLocation.Window && r.title === 'codecomp: pulling codecomp-tiny' && r.done), 5000);
+        const shown = stub.messages.slice(seen).filter((m) => m.level !== 'quickPick');
+        assert.equal(shown.length, 1, JSON.stringify(shown));
+        assert.match(shown[0].message, /^codecomp: codecomp-tiny is installed; the configured model/);
+        // Still the configured model, still no fallback.
+        const item = stub.statusBarItems.find((i) => i.id === 'codecomp.status');
+        await waitFor('the status bar to show the model', () => item.text.includes(path.basename(MODEL)), 10000);
+        const stats = await api.stats();
+        assert.equal(stats.modelFallback, false);
+        assert.equal(stats.modelState, 'ready');
+    });
+
+    it('codecomp.pullModel with an unknown name shows the server\'s error', async () => {
+        const seen = stub.messages.length;
+        const result = await vscode.commands.executeCommand('codecomp.pullModel', 'no-such-model');
+        assert.equal(result, undefined);
+        const shown = stub.messages.slice(seen);
+        assert.equal(shown.length, 1, JSON.stringify(shown));
+        assert.equal(shown[0].level, 'error');
+        assert.match(shown[0].message, /^codecomp: pulling no-such-model failed: no model 'no-such-model' in the catalog/);
+        assert.equal((await api.stats()).modelState, 'ready');
+    });
+
     it('answers an inline completion and streams it (experimental.codecompCompletionStream)', async () => {
         const streamed = [];
         const listener = api.onDidStream((p) => streamed.push(p));
@@ -247,6 +312,7 @@ describe('codecomp VS Code extension against the real server', { skip: SKIP, tim
     });
 
     it('restarts a server that crashed, and it answers again', async () => {
+        const seen = stub.messages.length;
         const client = api.client;
         const pid = client._serverProcess?.pid;
         assert.ok(pid, 'no server pid');
@@ -263,7 +329,7 @@ describe('codecomp VS Code extension against the real server', { skip: SKIP, tim
         assert.ok(Array.isArray(items(result)), 'no answer after the restart (document not re-opened?)');
         const item = stub.statusBarItems.find((i) => i.id === 'codecomp.status');
         await waitFor('the status bar to recover', () => /cpu/.test(item.text), 10000);
-        assert.deepEqual(stub.messages.filter((m) => m.level === 'error'), [], 'a crash that recovers needs no popup');
+        assert.deepEqual(stub.messages.slice(seen).filter((m) => m.level === 'error'), [], 'a crash that recovers needs no popup');
     });
 
     it('codecomp.restartServer starts a fresh server that answers', async () => {

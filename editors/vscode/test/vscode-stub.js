@@ -671,7 +671,8 @@ const executedCommands = []; // {id, args}
 const commands = new Map();
 const providers = []; // {kind, selector, provider, extra}
 const statusBarItems = [];
-const progress = []; // {title, reports}
+const progress = []; // {title, location, reports, done}
+const quickPickAnswers = []; // (items, options) => the picked item; one per showQuickPick, in order
 
 function makeOutputChannel(name, options) {
     const log = options && typeof options === 'object' && options.log === true;
@@ -856,9 +857,12 @@ const window = {
     showInformationMessage: showMessage('info'),
     showWarningMessage: showMessage('warning'),
     showErrorMessage: showMessage('error'),
-    showQuickPick: (items) => {
-        messages.push({ level: 'quickPick', message: '', items });
-        return Promise.resolve(undefined);
+    // Answered by the next function in quickPickAnswers ((items, options) => the item to pick), else dismissed.
+    showQuickPick: async (items, options) => {
+        const list = await items;
+        messages.push({ level: 'quickPick', message: (options && (options.title || options.placeHolder)) || '', items: list, options });
+        const answer = quickPickAnswers.shift();
+        return answer ? answer(list, options) : undefined;
     },
     showInputBox: () => Promise.resolve(undefined),
     showTextDocument: (doc) => Promise.resolve(setActiveEditor(doc)),
@@ -1262,6 +1266,7 @@ module.exports = {
     providers,
     statusBarItems,
     progress,
+    quickPickAnswers,
     userValues,
     setConfiguration,
     openDocument,

@@ -14,6 +14,69 @@ local function fmt_ms(latency)
   )
 end
 
+--- A JSON value, with null (vim.NIL) as nil.
+local function value(v)
+  if v == vim.NIL then
+    return nil
+  end
+  return v
+end
+
+--- What codecomp/models says about the catalog: the recommended model and the pulled ones.
+local function check_catalog(health, codecomp, client)
+  local response = compat.request_sync(client, codecomp.MODELS_METHOD, vim.empty_dict(), 5000)
+  local catalog = response and not response.err and response.result or nil
+  if type(catalog) ~= "table" then
+    local why = response and response.err and response.err.message or "no answer"
+    health.info("codecomp/models: " .. tostring(why))
+    return nil
+  end
+  local pulled = {}
+  for _, model in ipairs(catalog.models or {}) do
+    -- downloaded: the server converts it when it first loads it
+    if model.state == "installed" or model.state == "downloaded" then
+      pulled[#pulled + 1] = model.name
+    end
+  end
+  health.info(
+    ("pulled catalog models: %s (in %s)"):format(
+      #pulled > 0 and table.concat(pulled, ", ") or "none",
+      tostring(value(catalog.modelsDir))
+    )
+  )
+  return value(catalog.recommended)
+end
+
+--- The model in use, why, and a warning when the built-in fallback answers.
+local function check_model_choice(health, codecomp, client, stats)
+  local reason = value(stats.modelReason)
+  if reason then
+    health.info(("why this model: %s"):format(tostring(reason)))
+  end
+  local recommended = check_catalog(health, codecomp, client)
+  local model_error = value(stats.modelError)
+  if stats.modelFallback == true and stats.modelState ~= "failed" then
+    local advice = {}
+    if model_error then
+      advice[#advice + 1] = ("the chosen model failed (%s): check setup{ model = ... }"):format(
+        tostring(model_error)
+      )
+    end
+    advice[#advice + 1] = recommended
+        and (":CodecompPull pulls the recommended %s (or :CodecompPull NAME)"):format(recommended)
+      or ":CodecompPull NAME pulls a catalog model"
+    advice[#advice + 1] = "or in a shell: codecomp models pull " .. (recommended or "NAME")
+    health.warn(
+      ("the small built-in fallback model %s answers: its suggestions are weak"):format(
+        tostring(value(stats.model))
+      ),
+      advice
+    )
+  elseif model_error and stats.modelState ~= "failed" then
+    health.warn("model error: " .. tostring(model_error))
+  end
+end
+
 local function check_version(health)
   local v = vim.version()
   local version = ("%d.%d.%d"):format(v.major, v.minor, v.patch)
@@ -101,7 +164,7 @@ local function check_client(health, codecomp, client)
     tostring(stats.template)
   )
   if stats.modelState == "ready" then
-    health.ok(model .. " (ready)")
+    health.ok(model .. (stats.modelFallback == true and " (ready, the built-in fallback)" or " (ready)"))
   elseif stats.modelState == "failed" then
     health.error(model .. " (failed: " .. tostring(stats.modelError) .. ")", {
       "check setup{ model = ... } or the --model argument",
@@ -110,6 +173,7 @@ local function check_client(health, codecomp, client)
   else
     health.warn(model .. " (" .. tostring(stats.modelState) .. ")")
   end
+  check_model_choice(health, codecomp, client, stats)
   local counters = ("requests: %s, cancelled: %s, errors: %s, reused tokens: %s (ratio %s)"):format(
     tostring(stats.requests),
     tostring(stats.cancelled),

@@ -15,6 +15,8 @@ local M = {}
 M.name = "codecomp"
 M.STREAM_METHOD = "codecomp/completionStream"
 M.STATS_METHOD = "codecomp/stats"
+M.MODELS_METHOD = "codecomp/models"
+M.PULL_METHOD = "codecomp/pullModel"
 
 --- Defaults; every key can be overridden in setup().
 M.defaults = {
@@ -507,6 +509,176 @@ function M.stats(callback, params)
     return nil, { message = err or "no answer" }
   end
   return response.result, response.err
+end
+
+-- Models ----------------------------------------------------------------------------------------
+
+--- Calls codecomp/models (the catalog, what is pulled, the recommended model); callback(err, result).
+--- Synchronous (returns result, err) without one.
+function M.models(callback, timeout_ms)
+  local client = M.client()
+  if not client then
+    local err = { message = "no codecomp client is running" }
+    if callback then
+      callback(err, nil)
+      return
+    end
+    return nil, err
+  end
+  -- An empty object, not nil: the server wants params.
+  if callback then
+    compat.request(client, M.MODELS_METHOD, vim.empty_dict(), function(err, result)
+      callback(err, result)
+    end)
+    return
+  end
+  local response, err =
+    compat.request_sync(client, M.MODELS_METHOD, vim.empty_dict(), timeout_ms or 3000)
+  if not response then
+    return nil, { message = err or "no answer" }
+  end
+  return response.result, response.err
+end
+
+--- The catalog's model names starting with `prefix` (for :CodecompPull completion).
+function M.model_names(prefix)
+  local result = M.models(nil, 2000)
+  local names = {}
+  for _, model in ipairs(type(result) == "table" and result.models or {}) do
+    if type(model.name) == "string" and vim.startswith(model.name, prefix or "") then
+      names[#names + 1] = model.name
+    end
+  end
+  return names
+end
+
+local function notify(message, level)
+  vim.notify(message, level or vim.log.levels.INFO)
+end
+
+--- Reports of a pull's `$/progress`: on each new stage and every 10 percent, not every report.
+local function progress_notifier()
+  local last_stage, last_percent
+  return function(value)
+    if value.kind ~= "report" or type(value.message) ~= "string" then
+      return
+    end
+    local stage = value.message:match("^(%S+)")
+    local percent = type(value.percentage) == "number" and value.percentage or nil
+    local due = stage ~= last_stage
+      or (
+        percent ~= nil
+        and (
+          last_percent == nil
+          or percent >= last_percent + 10
+          or (percent == 100 and last_percent ~= 100)
+        )
+      )
+    if due then
+      last_stage, last_percent = stage, percent
+      notify(("codecomp: %s%s"):format(value.message, percent and (" (" .. percent .. "%)") or ""))
+    end
+  end
+end
+
+--- Follows the `$/progress` of this client whose begin has the title "codecomp: pulling NAME".
+--- Returns a function that stops following.
+local function follow_pull_progress(client, name, on_value)
+  local title = "codecomp: pulling " .. name
+  local tokens = {}
+  local id = api.nvim_create_autocmd("LspProgress", {
+    callback = function(args)
+      local data = args.data or {}
+      local params = data.params or {}
+      local value = params.value
+      if data.client_id ~= client.id or type(value) ~= "table" or params.token == nil then
+        return
+      end
+      if value.kind == "begin" and value.title == title then
+        tokens[params.token] = true
+      end
+      if tokens[params.token] then
+        on_value(value)
+        if value.kind == "end" then
+          tokens[params.token] = nil
+        end
+      end
+    end,
+  })
+  return function()
+    pcall(api.nvim_del_autocmd, id)
+  end
+end
+
+--- Pulls a catalog model with codecomp/pullModel (nil name: the recommended one from
+--- codecomp/models), showing its progress with vim.notify.
+--- opts: callback(err, result) when it is done ({ name, path, switching }), on_progress(value) with
+--- every `$/progress` value of the pull (begin, report, end), notify = false for no messages.
+function M.pull(name, opts)
+  opts = opts or {}
+  local say = opts.notify == false and function() end or notify
+  local function done(err, result)
+    if opts.callback then
+      opts.callback(err, result)
+    end
+  end
+  local client = M.client()
+  if not client then
+    local err = { message = "no codecomp client is running" }
+    say("codecomp: " .. err.message, vim.log.levels.ERROR)
+    done(err, nil)
+    return
+  end
+  if name == nil or name == "" then
+    -- Through M.models, so that a caller (or a test) can wrap it.
+    M.models(function(err, result)
+      local recommended = not err and type(result) == "table" and result.recommended or nil
+      if type(recommended) ~= "string" then
+        err = err or { message = "the server recommends no model: name one (:CodecompPull NAME)" }
+        say("codecomp: " .. tostring(err.message), vim.log.levels.ERROR)
+        done(err, nil)
+        return
+      end
+      M.pull(recommended, opts)
+    end)
+    return
+  end
+
+  local report = progress_notifier()
+  local unfollow = follow_pull_progress(client, name, function(value)
+    if opts.on_progress then
+      opts.on_progress(value)
+    end
+    if opts.notify ~= false then
+      report(value)
+    end
+  end)
+  say(("codecomp: pulling %s…"):format(name))
+  local sent = compat.request(client, M.PULL_METHOD, { name = name }, function(err, result)
+    unfollow()
+    if err then
+      say(
+        ("codecomp: pulling %s failed: %s"):format(name, tostring(err.message)),
+        vim.log.levels.ERROR
+      )
+    elseif type(result) == "table" and result.switching == false then
+      say(
+        ("codecomp: %s is installed; the configured model still answers (setup{ model = %q } would use it)"):format(
+          name,
+          name
+        )
+      )
+    else
+      say(("codecomp: %s is installed"):format(name))
+    end
+    done(err, result)
+  end)
+  if not sent then
+    unfollow()
+    local err = { message = "the request was not sent (the client stopped?)" }
+    say(("codecomp: pulling %s failed: %s"):format(name, err.message), vim.log.levels.ERROR)
+    done(err, nil)
+  end
 end
 
 return M
