@@ -29,6 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     remove.set_defaults(func=_remove)
     path = actions.add_parser("path", help="print the folder the server loads for NAME")
     path.add_argument("name")
+    path.add_argument("--file", action="store_true", help="the verified download (the .gguf)")
     path.set_defaults(func=_path)
 
 
@@ -128,8 +129,12 @@ def _remove(args: argparse.Namespace) -> int:
 
 def _path(args: argparse.Namespace) -> int:
     entry = _entry(args.name)
-    status = ModelStore().status(entry)
-    if status.path is None:
+    store = ModelStore()
+    status = store.status(entry)
+    if args.file and not entry.embedded and store.source_file(entry).exists():
+        print(store.source_file(entry))
+        return 0
+    if status.path is None or args.file and not entry.embedded:
         print(f"{entry.name} is not pulled: `codecomp models pull {entry.name}`", file=sys.stderr)
         return 1
     print(status.path)

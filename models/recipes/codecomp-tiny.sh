@@ -16,7 +16,6 @@ TOKENS=${TOKENS:-15000000}
   --export codecomp_lsp/models/codecomp-tiny
 
 # 3. Evaluation against the n-gram baseline (and, when present, Qwen2.5-Coder-0.5B).
-QWEN=${QWEN:-$HOME/.cache/codecomp-models/qwen2.5-coder-0.5b-instruct/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf}
-MODELS=default,ngram
-[ -f "$QWEN" ] && MODELS="$MODELS,$QWEN"
+MODELS=codecomp-tiny,ngram
+"$CODECOMP" models path qwen2.5-coder-0.5b >/dev/null 2>&1 && MODELS="$MODELS,qwen2.5-coder-0.5b"
 "$CODECOMP" eval --models "$MODELS" --out data/eval.json
