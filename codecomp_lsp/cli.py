@@ -142,7 +142,7 @@ def _data(args: argparse.Namespace) -> int:
 def _recipe(args: argparse.Namespace):  # noqa: ANN202 - lazy import keeps `--help` fast
     from dataclasses import replace
 
-    from codecomp_lsp.training.trainer import ModelShape, Recipe
+    from codecomp_lsp.training.recipes import FromScratch, ModelShape
 
     shape = ModelShape()
     shape = replace(
@@ -158,7 +158,7 @@ def _recipe(args: argparse.Namespace):  # noqa: ANN202 - lazy import keeps `--he
             if v is not None
         },
     )
-    recipe = Recipe(shape=shape)
+    recipe = FromScratch(shape=shape)
     overrides = {"total_tokens": args.tokens, "batch_size": args.batch_size, "lr": args.lr}
     return replace(recipe, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -242,7 +242,9 @@ def _completer(spec: str, args: argparse.Namespace):  # noqa: ANN202
 
 def _finetune(args: argparse.Namespace) -> int:
     from codecomp_lsp.engine.loader import default_model_path
-    from codecomp_lsp.training.finetune import FinetuneOptions, finetune
+    from codecomp_lsp.evaluation.run import score_files
+    from codecomp_lsp.training.finetune import finetune
+    from codecomp_lsp.training.recipes import FineTune, LoRA
 
     repo = Path(args.repo).resolve()
     base = Path(args.base) if args.base else default_model_path()
@@ -254,9 +256,11 @@ def _finetune(args: argparse.Namespace) -> int:
         if args.out
         else Path.home() / ".cache" / "codecomp" / "finetuned" / repo.name
     )
-    options = FinetuneOptions(minutes=args.minutes, lora=True if args.lora else None)
+    recipe = (LoRA if args.lora else FineTune)(minutes=args.minutes)
     try:
-        report = finetune(repo, base, out, options, log=lambda m: print(m, file=sys.stderr))
+        report = finetune(
+            repo, base, out, recipe, log=lambda m: print(m, file=sys.stderr), score=score_files
+        )
     except ValueError as exc:
         print(f"codecomp: {exc}", file=sys.stderr)
         return 2
@@ -279,7 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="codecomp", description="codecomp command line")
     parser.add_argument("--version", action="version", version=f"codecomp {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    from codecomp_lsp.modelstore import commands as model_commands
+    from codecomp_lsp import models_cli as model_commands
 
     model_commands.add_parser(sub)
     complete = sub.add_parser(
@@ -370,7 +374,7 @@ def main(argv: list[str] | None = None) -> None:
 
     hf_logging.disable_progress_bar()
     if args.command == "models":
-        from codecomp_lsp.modelstore.commands import run
+        from codecomp_lsp.models_cli import run
 
         sys.exit(run(args))
     sys.exit(args.func(args))

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from codecomp_lsp.evaluation.completers import Completer
+from codecomp_lsp.evaluation.completers import Completer, ModelCompleter
 from codecomp_lsp.evaluation.humaneval import check_all, humaneval_tasks, load_problems
 from codecomp_lsp.evaluation.tasks import (
     LineTask,
@@ -102,6 +102,24 @@ def evaluate(
             row["passed"] = ok
         report.setdefault("predictions", {})[kind] = rows
     return report
+
+
+def score_files(model: Path | str, files: list[dict], limit: int, seed: int) -> dict:
+    """Next-line and middle-line scores of a model directory on some source files (3 tasks a
+    file, at most `limit` a kind) without the timings: `codecomp finetune`'s before/after."""
+    tasks = {
+        kind: line_tasks_from_files(files, kind=kind, per_file=3, limit=limit, seed=seed)
+        for kind in ("next-line", "fim-line")
+    }
+    completer = ModelCompleter(str(model))
+    try:
+        report = evaluate(completer, tasks)
+    finally:
+        completer.close()
+    return {
+        kind: {k: v for k, v in s.items() if k != "ms_per_task"}
+        for kind, s in report["sets"].items()
+    }
 
 
 def _mean(values) -> float:  # noqa: ANN001 - any iterable of bools/floats

@@ -1,10 +1,15 @@
 """`codecomp finetune PATH`: adapt a model to one repository in minutes on a CPU.
 
-The repository's files are split (by file, deterministically) into training and
-held-out files; the held-out ones are scored before and after with the same
-harness as `codecomp eval`, so the gain is measured, not assumed. The default
-model is fine-tuned in full; a bigger Hugging Face model gets a LoRA adapter
-(`peft`) that is merged on save, so the result loads with `--model` like any model.
+The FineTune / LoRA recipes on the one loop. The repository's files are split (by
+file, deterministically) into training and held-out files; the held-out loss is
+measured before and after, and a `score` callback (the CLI passes the `codecomp
+eval` harness, `evaluation.run.score_files`) scores completions on them too, so
+the gain is measured, not assumed. The default model is fine-tuned in full; a
+bigger Hugging Face model gets a LoRA adapter (`peft`) that is merged on save, so
+the result loads with `--model` like any model.
+
+Nothing here imports `codecomp_lsp.evaluation`: evaluation builds on training, not
+the reverse.
 """
 
 from __future__ import annotations
@@ -14,19 +19,26 @@ import json
 import math
 import os
 import random
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from codecomp_lsp.training.data.filters import language_of, normalise, reject_reason
-from codecomp_lsp.training.fim import apply_fim_to_context
-from codecomp_lsp.training.loop import make_batch
+from codecomp_lsp.training.loop import (
+    batches,
+    estimate_loss,
+    random_window,
+    run,
+    training_device,
+)
+from codecomp_lsp.training.recipes import FineTune, LoRA
 from codecomp_lsp.training.special_tokens import FIM_MIDDLE
-from codecomp_lsp.training.trainer import bf16_autocast
+
+# (model directory, held-out files, task limit, seed) → scores per task kind
+Score = Callable[[Path, list[dict], int, int], dict]
 
 SKIP_DIRS = frozenset(
     {
@@ -48,21 +60,6 @@ SKIP_DIRS = frozenset(
         ".ruff_cache",
     }
 )
-
-
-@dataclass(frozen=True)
-class FinetuneOptions:
-    minutes: float = 5.0
-    max_epochs: float = 3.0
-    context: int = 512
-    batch_size: int = 4
-    lr: float = 3e-4
-    lora: bool | None = None  # None: LoRA for models above `lora_above` parameters
-    lora_above: int = 100_000_000
-    lora_rank: int = 16
-    heldout_fraction: float = 0.1
-    eval_limit: int = 100
-    seed: int = 0
 
 
 def repository_files(root: Path) -> list[dict]:
@@ -100,135 +97,107 @@ def split_files(files: list[dict], fraction: float) -> tuple[list[dict], list[di
     return train, heldout
 
 
-def _windows(stream: list[int], context: int, rng: random.Random) -> Iterator[list[int]]:
-    while True:
-        if len(stream) <= context:
-            yield list(stream)
-        else:
-            start = rng.randrange(0, len(stream) - context)
-            yield stream[start : start + context]
-
-
-@torch.no_grad()
-def token_loss(model, tokenizer, files: list[dict], context: int) -> float:  # noqa: ANN001
-    """Mean next-token loss over the held-out files (each in `context`-token chunks)."""
-    model.eval()
-    total, count = 0.0, 0
+def heldout_chunks(tokenizer, files: list[dict], context: int) -> list[list[int]]:  # noqa: ANN001
+    """Each held-out file's tokens in consecutive `context`-token chunks."""
+    chunks = []
     for record in files:
         ids = tokenizer(record["text"], add_special_tokens=False)["input_ids"]
-        for start in range(0, len(ids), context):
-            chunk = ids[start : start + context]
-            if len(chunk) < 2:
-                continue
-            input_ids = torch.tensor([chunk], device=model.device)
-            with bf16_autocast(model.device):
-                loss = model(input_ids=input_ids, labels=input_ids).loss
-            total += float(loss) * (len(chunk) - 1)
-            count += len(chunk) - 1
-    return total / max(1, count)
+        chunks += [ids[start : start + context] for start in range(0, len(ids), context)]
+    return chunks
 
 
-def _score(model_path: Path | str, heldout: list[dict], limit: int, seed: int) -> dict:
-    from codecomp_lsp.evaluation.completers import ModelCompleter
-    from codecomp_lsp.evaluation.run import evaluate
-    from codecomp_lsp.evaluation.tasks import line_tasks_from_files
+def _with_adapter(model, recipe: LoRA):  # noqa: ANN001, ANN202
+    from peft import LoraConfig, get_peft_model
 
-    tasks = {
-        kind: line_tasks_from_files(heldout, kind=kind, per_file=3, limit=limit, seed=seed)
-        for kind in ("next-line", "fim-line")
-    }
-    completer = ModelCompleter(str(model_path))
-    try:
-        report = evaluate(completer, tasks)
-    finally:
-        completer.close()
-    return {
-        kind: {k: v for k, v in s.items() if k != "ms_per_task"}
-        for kind, s in report["sets"].items()
-    }
+    config = LoraConfig(
+        r=recipe.rank,
+        lora_alpha=recipe.alpha,
+        target_modules=recipe.target_modules,
+        task_type="CAUSAL_LM",
+    )
+    return get_peft_model(model, config)
 
 
-def finetune(repo: Path, base: Path, out: Path, options: FinetuneOptions, log=print) -> dict:  # noqa: ANN001
+def finetune(
+    repo: Path,
+    base: Path,
+    out: Path,
+    recipe: FineTune,
+    log: Callable[[str], None] = print,
+    score: Score | None = None,
+) -> dict:
+    """Fine-tune `base` on `repo` and save the result to `out` (with `finetune.json`).
+
+    `score`, when given, scores the base and the result on the held-out files; the report
+    then has `before` and `after` besides the held-out loss.
+    """
     files = repository_files(repo)
     if not files:
         raise ValueError(f"no source files to learn from under {repo}")
-    train_files, heldout = split_files(files, options.heldout_fraction)
+    train_files, heldout = split_files(files, recipe.heldout_fraction)
     log(f"{len(files)} files: {len(train_files)} for training, {len(heldout)} held out")
-    rng = random.Random(options.seed)
-    torch.manual_seed(options.seed)
+    rng = random.Random(recipe.seed)
+    torch.manual_seed(recipe.seed)
     tokenizer = AutoTokenizer.from_pretrained(base)
     model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
+    model.to(training_device(recipe.device))
     n_params = sum(p.numel() for p in model.parameters())
-    use_lora = options.lora if options.lora is not None else n_params > options.lora_above
-    has_fim = FIM_MIDDLE in tokenizer.get_vocab()
-    context = min(
-        options.context, getattr(model.config, "max_position_embeddings", options.context)
-    )
-    before_loss = token_loss(model, tokenizer, heldout, context) if heldout else None
-    if use_lora:
-        from peft import LoraConfig, get_peft_model
-
-        model = get_peft_model(
-            model,
-            LoraConfig(
-                r=options.lora_rank,
-                lora_alpha=2 * options.lora_rank,
-                target_modules="all-linear",
-                task_type="CAUSAL_LM",
-            ),
-        )
-    stream: list[int] = []
+    if type(recipe) is FineTune and recipe.lora_above is not None and n_params > recipe.lora_above:
+        recipe = LoRA(**asdict(recipe))
+    context = min(recipe.context, getattr(model.config, "max_position_embeddings", recipe.context))
     eos = tokenizer.eos_token_id
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
+    chunks = heldout_chunks(tokenizer, heldout, context)
+
+    def heldout_loss() -> float | None:
+        return (
+            estimate_loss(model, chunks, pad_id=pad_id, bf16=True, batch_size=1) if chunks else None
+        )
+
+    before_loss = heldout_loss()
+    if isinstance(recipe, LoRA):
+        model = _with_adapter(model, recipe)
+    stream: list[int] = []
     for record in train_files:
         stream += tokenizer(record["text"], add_special_tokens=False)["input_ids"] + [eos]
-    windows = _windows(stream, context, rng)
-    steps_per_epoch = max(1, math.ceil(len(stream) / (context * options.batch_size)))
-    max_steps = max(1, int(options.max_epochs * steps_per_epoch))
-    optimizer = torch.optim.AdamW(
-        [p for p in model.parameters() if p.requires_grad], lr=options.lr, weight_decay=0.0
+    steps_per_epoch = max(1, math.ceil(len(stream) / (context * recipe.batch_size)))
+    config = recipe.loop(max(1, int(recipe.max_epochs * steps_per_epoch)))
+    has_fim = FIM_MIDDLE in tokenizer.get_vocab()
+    train_batches = batches(
+        random_window(stream, context, rng),
+        tokenizer,
+        rng,
+        batch_size=recipe.batch_size,
+        seq_len=context,
+        fim_rate=recipe.fim_rate if has_fim else 0.0,
+        spm_rate=recipe.spm_rate,
     )
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
-    model.train()
-    started = time.monotonic()
-    step = 0
-    losses: list[float] = []
-    while step < max_steps and time.monotonic() - started < options.minutes * 60:
-        for group in optimizer.param_groups:
-            group["lr"] = options.lr * 0.5 * (1 + math.cos(math.pi * step / max_steps))
-        batch = [next(windows) for _ in range(options.batch_size)]
-        if has_fim:
-            batch = [apply_fim_to_context(w, tokenizer, rng) for w in batch]
-        input_ids, labels = make_batch(batch, context, pad_id)
-        with bf16_autocast(model.device):
-            loss = model(input_ids=input_ids.to(model.device), labels=labels.to(model.device)).loss
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        losses.append(loss.item())
-        step += 1
-        if step % 10 == 0:
-            log(f"step {step}/{max_steps} loss {sum(losses[-10:]) / len(losses[-10:]):.3f}")
-    seconds = time.monotonic() - started
-    if use_lora:
+    recent: list[float] = []
+
+    def on_step(record: dict) -> None:
+        recent[:] = [*recent[-9:], record["loss"]]
+        if record["step"] % 10 == 0:
+            log(f"step {record['step']}/{config.steps} loss {sum(recent) / len(recent):.3f}")
+
+    result = run(config, model, train_batches, on_step=on_step)
+    if isinstance(recipe, LoRA):
         model = model.merge_and_unload()
-    model.eval()
-    after_loss = token_loss(model, tokenizer, heldout, context) if heldout else None
+    after_loss = heldout_loss()
     out.mkdir(parents=True, exist_ok=True)
     model.to(torch.bfloat16).save_pretrained(out)
     tokenizer.save_pretrained(out)
     report = {
         "repository": str(repo),
         "base": str(base),
-        "method": "LoRA (merged)" if use_lora else "full fine-tune",
+        "method": recipe.method,
         "files": {"train": len(train_files), "heldout": len(heldout)},
         "train_tokens_per_epoch": len(stream),
-        "steps": step,
-        "seconds": round(seconds, 1),
+        "steps": result.step,
+        "seconds": round(result.seconds, 1),
         "heldout_loss": {"before": before_loss, "after": after_loss},
     }
-    if heldout:
-        report["before"] = _score(base, heldout, options.eval_limit, options.seed)
-        report["after"] = _score(out, heldout, options.eval_limit, options.seed)
+    if heldout and score is not None:
+        report["before"] = score(Path(base), heldout, recipe.eval_limit, recipe.seed)
+        report["after"] = score(out, heldout, recipe.eval_limit, recipe.seed)
     (out / "finetune.json").write_text(json.dumps(report, indent=1))
     return report

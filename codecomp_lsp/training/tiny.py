@@ -1,31 +1,31 @@
 """Build a tiny but real codecomp model: tokenizer + Llama weights + generation config.
 
-Test fixtures use it to get an on-disk model in seconds with no downloads; it is
-also the seed of the real training pipeline (same tokenizer, FIM and loop).
+Test fixtures use it to get an on-disk model in seconds with no downloads. It is the
+real pipeline in miniature: the same tokenizer, model definition, FIM and loop.
 """
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import torch
-from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
 
 from codecomp_lsp.training.corpus import default_corpus_texts, pack_windows
-from codecomp_lsp.training.loop import TrainConfig, train
-from codecomp_lsp.training.special_tokens import EOS_TOKEN, FILE_SEP, PAD_TOKEN
+from codecomp_lsp.training.loop import LoopConfig, batches, run
+from codecomp_lsp.training.model import ModelShape, build_model, save_model
 from codecomp_lsp.training.tokenizer import train_tokenizer
 
-__all__ = ["build_tiny_model", "default_corpus_texts"]
+__all__ = ["build_tiny_model", "default_corpus_texts", "fixture_loop"]
 
 
-def ffn_size(hidden_size: int) -> int:
-    """Llama's SwiGLU width: 8/3 of the hidden size, rounded up to a multiple of 32."""
-    return 32 * math.ceil(8 * hidden_size / 3 / 32)
+def fixture_loop(steps: int) -> LoopConfig:
+    """The fixture's optimisation: a tiny model learning fast in ~100 steps, in float32."""
+    return LoopConfig(
+        steps=steps, lr=1e-2, warmup_steps=10, min_lr_ratio=0.1, weight_decay=0.01, bf16=False
+    )
 
 
 @contextmanager
@@ -69,49 +69,24 @@ def build_tiny_model(
     Deterministic for a given seed and inputs. `num_threads=1` (the default) makes
     the weights independent of the machine's core count and avoids OpenMP stalls
     when CPUs are shared, e.g. with parallel test runs; None keeps torch's setting.
-    Returns `out_dir`.
+    Training runs on the CPU whatever the machine has. Returns `out_dir`.
     """
     if not texts:
         raise ValueError("build_tiny_model needs at least one training text")
-    out_dir = Path(out_dir)
     tokenizer = train_tokenizer(texts, vocab_size)
     tokenizer.model_max_length = max_positions
-    eos_id = tokenizer.convert_tokens_to_ids(EOS_TOKEN)
-    pad_id = tokenizer.convert_tokens_to_ids(PAD_TOKEN)
-    file_sep_id = tokenizer.convert_tokens_to_ids(FILE_SEP)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=hidden_size,
-        intermediate_size=ffn_size(hidden_size),
-        num_hidden_layers=layers,
-        num_attention_heads=heads,
-        num_key_value_heads=kv_heads,
-        max_position_embeddings=max_positions,
-        tie_word_embeddings=True,
-        bos_token_id=eos_id,
-        eos_token_id=eos_id,
-        pad_token_id=pad_id,
-    )
+    shape = ModelShape(vocab_size, hidden_size, layers, heads, kv_heads, context=max_positions)
     with _reproducible(seed, num_threads):
-        model = LlamaForCausalLM(config)
+        model = build_model(shape, tokenizer)
         if train_steps > 0:
             windows = pack_windows(texts, tokenizer, seq_len)
-            train(
-                model,
+            rng = random.Random(seed)
+            train_batches = batches(
+                lambda: windows[rng.randrange(len(windows))],
                 tokenizer,
-                windows,
-                TrainConfig(steps=train_steps),
+                rng,
+                batch_size=8,
                 seq_len=seq_len,
-                rng=random.Random(seed),
             )
-    model.eval()
-    model.generation_config = GenerationConfig(
-        bos_token_id=eos_id,
-        # A completion ends at end of document or when the model moves to another file.
-        eos_token_id=[eos_id, file_sep_id],
-        pad_token_id=pad_id,
-    )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out_dir)
-    tokenizer.save_pretrained(out_dir)
-    return out_dir
+            run(fixture_loop(train_steps), model, train_batches)
+    return save_model(model, tokenizer, Path(out_dir))

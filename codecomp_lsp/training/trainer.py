@@ -1,4 +1,4 @@
-"""`codecomp train`: the codecomp-tiny recipe, resumable, on CUDA when present.
+"""`codecomp train`: the FromScratch / Resume recipes on the one loop, on CUDA when present.
 
 One run directory holds everything: the tokenizer, the tokenized corpus
 (`train.bin`/`heldout.bin`, uint16), `checkpoint.pt` (model, optimizer, RNG,
@@ -9,77 +9,31 @@ resumes where the last run stopped, so training survives sessions that end.
 from __future__ import annotations
 
 import json
-import math
 import platform
 import random
 import sys
-import time
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+from transformers import PreTrainedTokenizerFast
 
 from codecomp_lsp.training.data.build import read_corpus
-from codecomp_lsp.training.fim import apply_fim_to_context
-from codecomp_lsp.training.loop import make_batch
-from codecomp_lsp.training.special_tokens import EOS_TOKEN, FILE_SEP, PAD_TOKEN
-from codecomp_lsp.training.tiny import ffn_size
+from codecomp_lsp.training.loop import (
+    batches,
+    estimate_loss,
+    make_optimizer,
+    random_window,
+    run,
+    training_device,
+)
+from codecomp_lsp.training.model import build_model, save_model
+from codecomp_lsp.training.recipes import FromScratch, Resume
+from codecomp_lsp.training.special_tokens import EOS_TOKEN
 from codecomp_lsp.training.tokenizer import train_tokenizer
 
-
-@dataclass(frozen=True)
-class ModelShape:
-    vocab_size: int = 8192
-    hidden_size: int = 256
-    layers: int = 6
-    heads: int = 4
-    kv_heads: int = 2
-    context: int = 1024
-
-
-@dataclass(frozen=True)
-class Recipe:
-    shape: ModelShape = ModelShape()
-    total_tokens: int = 20_000_000
-    batch_size: int = 8
-    lr: float = 2e-3
-    min_lr_ratio: float = 0.1
-    warmup_steps: int = 100
-    weight_decay: float = 0.1
-    max_grad_norm: float = 1.0
-    fim_rate: float = 0.5
-    spm_rate: float = 0.5
-    eval_every: int = 200
-    checkpoint_every: int = 50
-    eval_windows: int = 32
-    seed: int = 0
-    tokenizer_sample_bytes: int = 40_000_000
-
-    @property
-    def tokens_per_step(self) -> int:
-        return self.batch_size * self.shape.context
-
-    @property
-    def steps(self) -> int:
-        return math.ceil(self.total_tokens / self.tokens_per_step)
-
-
-def lr_at(step: int, recipe: Recipe) -> float:
-    if step < recipe.warmup_steps:
-        return recipe.lr * (step + 1) / recipe.warmup_steps
-    progress = min(1.0, (step - recipe.warmup_steps) / max(1, recipe.steps - recipe.warmup_steps))
-    return recipe.lr * (
-        recipe.min_lr_ratio + (1 - recipe.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
-    )
-
-
-def pick_device(requested: str | None = None) -> torch.device:
-    if requested:
-        return torch.device(requested)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+CHECKPOINT = "checkpoint.pt"
 
 
 def _texts(path: Path, seed: int) -> list[str]:
@@ -88,7 +42,9 @@ def _texts(path: Path, seed: int) -> list[str]:
     return texts
 
 
-def prepare_tokenizer(run_dir: Path, corpus_dir: Path, recipe: Recipe) -> PreTrainedTokenizerFast:
+def prepare_tokenizer(
+    run_dir: Path, corpus_dir: Path, recipe: FromScratch
+) -> PreTrainedTokenizerFast:
     tok_dir = run_dir / "tokenizer"
     if (tok_dir / "tokenizer.json").exists():
         return PreTrainedTokenizerFast.from_pretrained(tok_dir)
@@ -126,52 +82,6 @@ def tokenize_split(
     return np.fromfile(out, dtype=np.uint16)
 
 
-def build_model(shape: ModelShape, tokenizer: PreTrainedTokenizerFast) -> LlamaForCausalLM:
-    eos_id = tokenizer.convert_tokens_to_ids(EOS_TOKEN)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=shape.hidden_size,
-        intermediate_size=ffn_size(shape.hidden_size),
-        num_hidden_layers=shape.layers,
-        num_attention_heads=shape.heads,
-        num_key_value_heads=shape.kv_heads,
-        max_position_embeddings=shape.context,
-        tie_word_embeddings=True,
-        bos_token_id=eos_id,
-        eos_token_id=eos_id,
-        pad_token_id=tokenizer.convert_tokens_to_ids(PAD_TOKEN),
-    )
-    return LlamaForCausalLM(config)
-
-
-def _windows(stream: np.ndarray, context: int, rng: random.Random) -> Iterator[list[int]]:
-    while True:
-        start = rng.randrange(0, len(stream) - context)
-        yield stream[start : start + context].tolist()
-
-
-@torch.no_grad()
-def heldout_loss(
-    model: LlamaForCausalLM, stream: np.ndarray, recipe: Recipe, pad_id: int, device: torch.device
-) -> float:
-    """Mean next-token loss on fixed held-out windows (same windows every time)."""
-    model.eval()
-    context = recipe.shape.context
-    stride = max(1, (len(stream) - context) // recipe.eval_windows)
-    losses = []
-    for i in range(recipe.eval_windows):
-        window = stream[i * stride : i * stride + context].tolist()
-        ids, labels = make_batch([window], context, pad_id)
-        with bf16_autocast(device):
-            losses.append(float(model(input_ids=ids.to(device), labels=labels.to(device)).loss))
-    model.train()
-    return sum(losses) / len(losses)
-
-
-def bf16_autocast(device: torch.device) -> torch.autocast:
-    return torch.autocast(device.type, dtype=torch.bfloat16)
-
-
 def hardware_name(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
@@ -186,37 +96,68 @@ def hardware_name(device: torch.device) -> str:
     return f"{cpu}, {torch.get_num_threads()} threads"
 
 
+def heldout_windows(stream: np.ndarray, context: int, count: int) -> list[list[int]]:
+    """Fixed held-out windows, evenly spaced (the same windows at every evaluation)."""
+    stride = max(1, (len(stream) - context) // count)
+    return [stream[i * stride : i * stride + context].tolist() for i in range(count)]
+
+
+def _save_checkpoint(path: Path, model, optimizer, state: dict) -> None:  # noqa: ANN001
+    tmp = path.with_suffix(".tmp")
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "state": state,
+            "torch_rng": torch.get_rng_state(),
+        },
+        tmp,
+    )
+    tmp.replace(path)
+
+
+def _trim_log(log_path: Path, step: int) -> None:
+    """Steps logged after the last checkpoint will be redone: drop them."""
+    if log_path.exists():
+        kept = [
+            line
+            for line in log_path.read_text().splitlines()
+            if line.strip() and json.loads(line)["step"] <= step
+        ]
+        log_path.write_text("".join(line + "\n" for line in kept))
+
+
 def train_run(
     corpus_dir: Path,
     run_dir: Path,
-    recipe: Recipe,
+    recipe: FromScratch | Resume,
     *,
     device: str | None = None,
     max_minutes: float | None = None,
     progress: bool = True,
 ) -> dict:
-    """Train (or resume) until the recipe's token budget or `max_minutes` is spent."""
+    """Train (or resume) until the recipe's token budget or `max_minutes` is spent.
+
+    A `FromScratch` recipe on a run directory with a checkpoint resumes it; `Resume`
+    insists on one.
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
-    dev = pick_device(device)
-    torch.manual_seed(recipe.seed)
-    tokenizer = prepare_tokenizer(run_dir, corpus_dir, recipe)
-    train_stream = tokenize_split(run_dir, corpus_dir, "train", tokenizer, recipe.seed)
-    heldout_stream = tokenize_split(run_dir, corpus_dir, "heldout", tokenizer, recipe.seed)
-    pad_id = tokenizer.pad_token_id
-    model = build_model(recipe.shape, tokenizer).to(dev)
-    decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
-    optimizer = torch.optim.AdamW(
-        [
-            {"params": decay, "weight_decay": recipe.weight_decay},
-            {"params": no_decay, "weight_decay": 0.0},
-        ],
-        lr=recipe.lr,
-        betas=(0.9, 0.95),
-    )
-    state = {"step": 0, "tokens": 0, "seconds": 0.0, "rng": random.Random(recipe.seed).getstate()}
-    ckpt = run_dir / "checkpoint.pt"
-    if ckpt.exists():
+    ckpt = run_dir / CHECKPOINT
+    if isinstance(recipe, FromScratch) and ckpt.exists():
+        recipe = Resume(recipe)
+    if isinstance(recipe, Resume) and not ckpt.exists():
+        raise FileNotFoundError(f"nothing to resume: no {ckpt}")
+    base = recipe.recipe if isinstance(recipe, Resume) else recipe
+    config = recipe.loop(max_minutes)
+    dev = training_device(device)
+    torch.manual_seed(base.seed)
+    tokenizer = prepare_tokenizer(run_dir, corpus_dir, base)
+    train_stream = tokenize_split(run_dir, corpus_dir, "train", tokenizer, base.seed)
+    heldout_stream = tokenize_split(run_dir, corpus_dir, "heldout", tokenizer, base.seed)
+    model = build_model(base.shape, tokenizer).to(dev)
+    optimizer = make_optimizer(model, config)
+    state = {"step": 0, "tokens": 0, "seconds": 0.0, "rng": random.Random(base.seed).getstate()}
+    if isinstance(recipe, Resume):
         saved = torch.load(ckpt, map_location=dev, weights_only=False)
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
@@ -224,17 +165,21 @@ def train_run(
         torch.set_rng_state(saved["torch_rng"])
     rng = random.Random()
     rng.setstate(state["rng"])
-    windows = _windows(train_stream, recipe.shape.context, rng)
+    context = base.shape.context
+    train_batches = batches(
+        random_window(train_stream, context, rng),
+        tokenizer,
+        rng,
+        batch_size=base.batch_size,
+        seq_len=context,
+        fim_rate=base.fim_rate,
+        spm_rate=base.spm_rate,
+    )
+    heldout = heldout_windows(heldout_stream, context, base.eval_windows)
     log_path = run_dir / "log.jsonl"
-    if log_path.exists():  # steps logged after the last checkpoint will be redone
-        kept = [
-            line
-            for line in log_path.read_text().splitlines()
-            if line.strip() and json.loads(line)["step"] <= state["step"]
-        ]
-        log_path.write_text("".join(line + "\n" for line in kept))
+    _trim_log(log_path, state["step"])
     meta = {
-        "recipe": asdict(recipe),
+        "recipe": asdict(base),
         "parameters": sum(p.numel() for p in model.parameters()),
         "train_tokens_available": int(len(train_stream)),
         "heldout_tokens": int(len(heldout_stream)),
@@ -243,72 +188,37 @@ def train_run(
     }
     (run_dir / "run.json").write_text(json.dumps(meta, indent=1))
 
-    def save() -> None:
+    def checkpoint() -> None:
         state["rng"] = rng.getstate()
-        tmp = ckpt.with_suffix(".tmp")
-        torch.save(
-            {
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "state": state,
-                "torch_rng": torch.get_rng_state(),
-            },
-            tmp,
-        )
-        tmp.replace(ckpt)
+        _save_checkpoint(ckpt, model, optimizer, state)
 
-    started = time.monotonic()
-    session_start_step = state["step"]
-    model.train()
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(
-            total=recipe.steps,
+            total=config.steps,
             initial=state["step"],
             unit="step",
             file=sys.stderr,
             dynamic_ncols=True,
         )
-    stopped_for_time = False
+    session_start_step = state["step"]
     with log_path.open("a") as log:
-        while state["step"] < recipe.steps:
-            if max_minutes is not None and time.monotonic() - started > max_minutes * 60:
-                stopped_for_time = True
-                break
-            step_start = time.monotonic()
-            for group in optimizer.param_groups:
-                group["lr"] = lr_at(state["step"], recipe)
-            drawn = [next(windows) for _ in range(recipe.batch_size)]
-            fimmed = [
-                apply_fim_to_context(
-                    w, tokenizer, rng, fim_rate=recipe.fim_rate, spm_rate=recipe.spm_rate
-                )
-                for w in drawn
-            ]
-            input_ids, labels = make_batch(fimmed, recipe.shape.context, pad_id)
-            with bf16_autocast(dev):
-                loss = model(input_ids=input_ids.to(dev), labels=labels.to(dev)).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), recipe.max_grad_norm)
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            state["step"] += 1
-            state["tokens"] += recipe.tokens_per_step
-            elapsed = time.monotonic() - step_start
-            state["seconds"] += elapsed
+
+        def on_step(step: dict) -> None:
+            state["step"] = step["step"]
+            state["tokens"] += base.tokens_per_step
+            state["seconds"] += step["seconds"]
             record = {
-                "step": state["step"],
-                "loss": round(loss.item(), 4),
-                "lr": lr_at(state["step"] - 1, recipe),
+                "step": step["step"],
+                "loss": round(step["loss"], 4),
+                "lr": step["lr"],
                 "tokens": state["tokens"],
-                "tok_s": round(recipe.tokens_per_step / elapsed),
+                "tok_s": round(base.tokens_per_step / step["seconds"]),
             }
-            if state["step"] % recipe.eval_every == 0 or state["step"] == recipe.steps:
-                record["heldout_loss"] = round(
-                    heldout_loss(model, heldout_stream, recipe, pad_id, dev), 4
-                )
+            if "heldout_loss" in step:
+                record["heldout_loss"] = round(step["heldout_loss"], 4)
             log.write(json.dumps(record) + "\n")
             log.flush()
             if bar is not None:
@@ -318,39 +228,41 @@ def train_run(
                     **({"heldout": record["heldout_loss"]} if "heldout_loss" in record else {}),
                 )
                 bar.update(1)
-            if state["step"] % recipe.checkpoint_every == 0:
-                save()
-    save()
+
+        result = run(
+            config,
+            model,
+            train_batches,
+            optimizer=optimizer,
+            start_step=state["step"],
+            evaluate=lambda: estimate_loss(
+                model, heldout, pad_id=tokenizer.pad_token_id, bf16=config.bf16
+            ),
+            on_step=on_step,
+            checkpoint=checkpoint,
+        )
+    checkpoint()
     if bar is not None:
         bar.close()
     return {
         **meta,
         "step": state["step"],
-        "steps": recipe.steps,
+        "steps": config.steps,
         "tokens": state["tokens"],
         "train_seconds": round(state["seconds"], 1),
         "session_steps": state["step"] - session_start_step,
-        "finished": state["step"] >= recipe.steps,
-        "stopped_for_time": stopped_for_time,
+        "finished": state["step"] >= config.steps,
+        "stopped_for_time": result.stopped_for_time,
     }
 
 
-def export_model(run_dir: Path, out_dir: Path, recipe: Recipe) -> Path:
+def export_model(run_dir: Path, out_dir: Path, recipe: FromScratch) -> Path:
     """Write the checkpoint as a standard Hugging Face model: bf16 safetensors + tokenizer."""
     tokenizer = PreTrainedTokenizerFast.from_pretrained(run_dir / "tokenizer")
     model = build_model(recipe.shape, tokenizer)
-    saved = torch.load(run_dir / "checkpoint.pt", map_location="cpu", weights_only=False)
+    saved = torch.load(run_dir / CHECKPOINT, map_location="cpu", weights_only=False)
     model.load_state_dict(saved["model"])
-    model = model.to(torch.bfloat16).eval()
-    eos_id = tokenizer.convert_tokens_to_ids(EOS_TOKEN)
-    model.generation_config = GenerationConfig(
-        bos_token_id=eos_id,
-        eos_token_id=[eos_id, tokenizer.convert_tokens_to_ids(FILE_SEP)],
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out_dir)
-    tokenizer.save_pretrained(out_dir)
+    save_model(model, tokenizer, out_dir, dtype=torch.bfloat16)
     state = saved["state"]
     (out_dir / "training.json").write_text(
         json.dumps(

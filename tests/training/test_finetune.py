@@ -75,11 +75,15 @@ def test_finetune_runs_and_reports_before_and_after(tmp_path: Path, tiny_model_d
 
 
 def test_finetune_with_lora_merges_the_adapter(tmp_path: Path, tiny_model_dir: Path) -> None:
-    from codecomp_lsp.training.finetune import FinetuneOptions, finetune
+    from codecomp_lsp.evaluation.run import score_files
+    from codecomp_lsp.training.finetune import finetune
+    from codecomp_lsp.training.recipes import LoRA
 
     out = tmp_path / "tuned"
-    options = FinetuneOptions(minutes=0.1, lora=True, eval_limit=2)
-    report = finetune(_repo(tmp_path / "repo"), tiny_model_dir, out, options, log=lambda m: None)
+    recipe = LoRA(minutes=0.1, eval_limit=2)
+    report = finetune(
+        _repo(tmp_path / "repo"), tiny_model_dir, out, recipe, log=lambda m: None, score=score_files
+    )
     assert report["method"] == "LoRA (merged)"
     model = AutoModelForCausalLM.from_pretrained(out)
     assert not any("lora" in name for name, _ in model.named_parameters())

@@ -16,7 +16,7 @@ from transformers import (
 )
 
 from codecomp_lsp.training.corpus import pack_windows
-from codecomp_lsp.training.loop import evaluate_loss
+from codecomp_lsp.training.loop import estimate_loss
 from codecomp_lsp.training.special_tokens import FILE_SEP, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
 from codecomp_lsp.training.tiny import build_tiny_model, default_corpus_texts
 
@@ -78,8 +78,8 @@ def test_training_lowers_loss(
     assert untrained_tokenizer.get_vocab() == tokenizer.get_vocab()
     windows = pack_windows(corpus, tokenizer, SEQ_LEN)
     sample = windows[:: max(1, len(windows) // 16)][:16]
-    initial = evaluate_loss(untrained, sample, seq_len=SEQ_LEN, pad_id=tokenizer.pad_token_id)
-    final = evaluate_loss(trained, sample, seq_len=SEQ_LEN, pad_id=tokenizer.pad_token_id)
+    initial = estimate_loss(untrained, sample, pad_id=tokenizer.pad_token_id)
+    final = estimate_loss(trained, sample, pad_id=tokenizer.pad_token_id)
     assert initial > 7.0  # about ln(vocab): the untrained model is near uniform
     assert final < initial - 1.5
 

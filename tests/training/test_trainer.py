@@ -7,10 +7,13 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from codecomp_lsp.training.corpus import default_corpus_texts
-from codecomp_lsp.training.trainer import ModelShape, Recipe, export_model, lr_at, train_run
+from codecomp_lsp.training.loop import lr_at
+from codecomp_lsp.training.recipes import FromScratch, ModelShape, Resume
+from codecomp_lsp.training.trainer import export_model, train_run
 
 
 def _corpus(root: Path) -> Path:
@@ -27,7 +30,7 @@ def _corpus(root: Path) -> Path:
     return root
 
 
-RECIPE = Recipe(
+RECIPE = FromScratch(
     shape=ModelShape(vocab_size=400, hidden_size=32, layers=1, heads=2, kv_heads=1, context=64),
     total_tokens=64 * 4 * 6,  # 6 steps
     batch_size=4,
@@ -40,9 +43,16 @@ RECIPE = Recipe(
 
 
 def test_schedule_warms_up_then_decays() -> None:
-    assert lr_at(0, RECIPE) < lr_at(1, RECIPE) == RECIPE.lr
-    assert lr_at(RECIPE.steps - 1, RECIPE) < RECIPE.lr
-    assert lr_at(10 * RECIPE.steps, RECIPE) == RECIPE.lr * RECIPE.min_lr_ratio
+    config = RECIPE.loop()
+    assert config.steps == RECIPE.steps == 6
+    assert lr_at(0, config) < lr_at(1, config) == RECIPE.lr
+    assert lr_at(RECIPE.steps - 1, config) < RECIPE.lr
+    assert lr_at(10 * RECIPE.steps, config) == RECIPE.lr * RECIPE.min_lr_ratio
+
+
+def test_resume_needs_a_checkpoint(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="nothing to resume"):
+        train_run(tmp_path, tmp_path / "run", Resume(RECIPE), progress=False)
 
 
 def test_train_resume_and_export(tmp_path: Path) -> None:

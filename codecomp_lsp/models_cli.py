@@ -1,4 +1,4 @@
-"""`codecomp models list | pull NAME | remove NAME | path NAME`."""
+"""`codecomp models list | pull NAME | remove NAME | path NAME` (the command line over modelstore/)."""
 
 from __future__ import annotations
 
