@@ -13,7 +13,14 @@ from dataclasses import dataclass
 import tree_sitter
 
 from codecomp_lsp.context.indent import leading_ws
-from codecomp_lsp.context.languages import LanguageSpec
+from codecomp_lsp.context.languages import DefinitionRules, LanguageSpec
+from codecomp_lsp.context.treesitter import (
+    NAME_LEAVES,
+    follow_declarators,
+    has_function_declarator,
+    last_row,
+    node_text,
+)
 
 __all__ = ["MAX_LINES", "Definition", "index_definitions"]
 
@@ -30,190 +37,16 @@ class Definition:
     owner: int | None = None  # index of the enclosing class definition in the index
 
 
-@dataclass(frozen=True)
-class _Rules:
-    defs: frozenset[str]  # definitions at file (or namespace) level
-    classes: frozenset[str]  # definitions whose body holds member definitions
-    members: frozenset[str]  # definitions inside a class body
-    wrappers: frozenset[str]  # lend their range to one inner definition (export, decorators)
-    scopes: frozenset[str]  # their children are file-level too (namespaces, #ifdef)
-
-
-def _f(*names: str) -> frozenset[str]:
-    return frozenset(names)
-
-
-_C_DEFS = _f(
-    "function_definition",
-    "declaration",
-    "type_definition",
-    "struct_specifier",
-    "union_specifier",
-    "enum_specifier",
-    "preproc_def",
-    "preproc_function_def",
-)
-_PREPROC_SCOPES = _f(
-    "preproc_ifdef", "preproc_if", "preproc_else", "preproc_elif", "preproc_elifdef"
-)
-_JS_DEFS = _f(
-    "function_declaration",
-    "generator_function_declaration",
-    "class_declaration",
-    "lexical_declaration",
-    "variable_declaration",
-)
-_TS_DEFS = _JS_DEFS | _f(
-    "abstract_class_declaration",
-    "interface_declaration",
-    "type_alias_declaration",
-    "enum_declaration",
-    "function_signature",
-)
-_TS_RULES = _Rules(
-    defs=_TS_DEFS,
-    classes=_f("class_declaration", "abstract_class_declaration"),
-    members=_f(
-        "method_definition",
-        "public_field_definition",
-        "abstract_method_signature",
-        "method_signature",
-    ),
-    wrappers=_f("export_statement", "ambient_declaration"),
-    scopes=_f("expression_statement", "internal_module", "module", "statement_block"),
-)
-
-_RULES: dict[str, _Rules] = {
-    "python": _Rules(
-        defs=_f(
-            "function_definition",
-            "class_definition",
-            "expression_statement",
-            "type_alias_statement",
-        ),
-        classes=_f("class_definition"),
-        members=_f("function_definition"),
-        wrappers=_f("decorated_definition"),
-        scopes=_f(),
-    ),
-    "javascript": _Rules(
-        defs=_JS_DEFS,
-        classes=_f("class_declaration"),
-        members=_f("method_definition", "field_definition"),
-        wrappers=_f("export_statement"),
-        scopes=_f(),
-    ),
-    "typescript": _TS_RULES,
-    "tsx": _TS_RULES,
-    "go": _Rules(
-        defs=_f(
-            "function_declaration",
-            "method_declaration",
-            "type_declaration",
-            "const_declaration",
-            "var_declaration",
-        ),
-        classes=_f(),
-        members=_f(),
-        wrappers=_f(),
-        scopes=_f(),
-    ),
-    "rust": _Rules(
-        defs=_f(
-            "function_item",
-            "function_signature_item",
-            "struct_item",
-            "enum_item",
-            "union_item",
-            "trait_item",
-            "type_item",
-            "const_item",
-            "static_item",
-            "macro_definition",
-            "impl_item",
-        ),
-        classes=_f("impl_item", "trait_item"),
-        members=_f("function_item", "function_signature_item", "const_item", "type_item"),
-        wrappers=_f(),
-        scopes=_f("mod_item", "declaration_list"),
-    ),
-    "java": _Rules(
-        defs=_f(
-            "class_declaration",
-            "interface_declaration",
-            "enum_declaration",
-            "record_declaration",
-            "annotation_type_declaration",
-        ),
-        classes=_f(
-            "class_declaration",
-            "interface_declaration",
-            "enum_declaration",
-            "record_declaration",
-        ),
-        members=_f(
-            "method_declaration",
-            "constructor_declaration",
-            "field_declaration",
-            "constant_declaration",
-            "class_declaration",
-            "interface_declaration",
-            "enum_declaration",
-            "record_declaration",
-        ),
-        wrappers=_f(),
-        scopes=_f("enum_body_declarations"),
-    ),
-    "c": _Rules(defs=_C_DEFS, classes=_f(), members=_f(), wrappers=_f(), scopes=_PREPROC_SCOPES),
-    "cpp": _Rules(
-        defs=_C_DEFS | _f("class_specifier", "alias_declaration"),
-        classes=_f("class_specifier", "struct_specifier"),
-        members=_f("function_definition", "field_declaration", "declaration"),
-        wrappers=_f("template_declaration"),
-        scopes=_PREPROC_SCOPES
-        | _f("namespace_definition", "declaration_list", "linkage_specification"),
-    ),
-}
-
-_NAME_LEAVES = _f(
-    "identifier",
-    "type_identifier",
-    "field_identifier",
-    "property_identifier",
-    "private_property_identifier",
-    "namespace_identifier",
-    "destructor_name",
-    "operator_name",
-)
-
-
-def _text(node: tree_sitter.Node | None) -> str:
-    return (node.text or b"").decode("utf-8", "replace") if node is not None else ""
+def _declarator_step(node: tree_sitter.Node) -> tree_sitter.Node | None:
+    if node.type == "qualified_identifier":
+        return node.child_by_field_name("name")
+    return node.child_by_field_name("declarator") or node.child_by_field_name("name")
 
 
 def _declarator_name(node: tree_sitter.Node | None) -> str | None:
     """Follow a C/C++/Java declarator chain (pointer, function, init ...) to its name."""
-    for _ in range(16):
-        if node is None:
-            return None
-        if node.type in _NAME_LEAVES:
-            return _text(node)
-        if node.type == "qualified_identifier":
-            node = node.child_by_field_name("name")
-            continue
-        inner = node.child_by_field_name("declarator") or node.child_by_field_name("name")
-        node = inner
-    return None
-
-
-def _has_function_declarator(node: tree_sitter.Node | None) -> bool:
-    for _ in range(16):
-        if node is None:
-            return False
-        if node.type == "function_declarator":
-            return True
-        node = node.child_by_field_name("declarator")
-    return False
+    leaf = follow_declarators(node, _declarator_step, NAME_LEAVES)
+    return node_text(leaf) if leaf is not None else None
 
 
 def _names(node: tree_sitter.Node, *, member: bool) -> list[str]:
@@ -223,14 +56,14 @@ def _names(node: tree_sitter.Node, *, member: bool) -> list[str]:
         if assignment is not None and assignment.type == "assignment":
             left = assignment.child_by_field_name("left")
             if left is not None and left.type == "identifier":
-                return [_text(left)]
+                return [node_text(left)]
         return []
     if kind == "type_alias_statement":
         first = node.named_children[0] if node.named_children else None
-        return [_text(first)] if first is not None else []
+        return [node_text(first)] if first is not None else []
     if kind in ("lexical_declaration", "variable_declaration"):
         return [
-            _text(child.child_by_field_name("name"))
+            node_text(child.child_by_field_name("name"))
             for child in node.named_children
             if child.type == "variable_declarator"
             and (name := child.child_by_field_name("name")) is not None
@@ -238,7 +71,7 @@ def _names(node: tree_sitter.Node, *, member: bool) -> list[str]:
         ]
     if kind in ("type_declaration", "const_declaration", "var_declaration"):
         return [
-            _text(name)
+            node_text(name)
             for spec in node.named_children
             for name in spec.children_by_field_name("name")
         ]
@@ -247,21 +80,21 @@ def _names(node: tree_sitter.Node, *, member: bool) -> list[str]:
     in_cpp_class = node.parent is not None and node.parent.type == "field_declaration_list"
     if member and in_cpp_class and kind in ("field_declaration", "declaration"):
         declarators = node.children_by_field_name("declarator")
-        if not any(_has_function_declarator(d) for d in declarators):
+        if not any(has_function_declarator(d) for d in declarators):
             return []  # keep methods, not data members
     name = node.child_by_field_name("name")
     if name is not None:
-        return [_declarator_name(name) or _text(name)]
+        return [_declarator_name(name) or node_text(name)]
     names = [_declarator_name(d) for d in node.children_by_field_name("declarator")]
     if kind == "type_definition":
         inner = node.child_by_field_name("type")
         if inner is not None and inner.child_by_field_name("body") is not None:
-            names.append(_text(inner.child_by_field_name("name")))
+            names.append(node_text(inner.child_by_field_name("name")))
     return [name for name in names if name]
 
 
 def _walk_defs(
-    node: tree_sitter.Node, rules: _Rules, kinds: frozenset[str]
+    node: tree_sitter.Node, rules: DefinitionRules, kinds: frozenset[str]
 ) -> Iterator[tuple[tree_sitter.Node, tree_sitter.Node]]:
     """(definition, node whose range to show) among the children of `node`."""
     for child in node.named_children:
@@ -275,12 +108,6 @@ def _walk_defs(
             yield from _walk_defs(child, rules, kinds)
 
 
-def _last_row(node: tree_sitter.Node) -> int:
-    """Last row holding text of `node` (preprocessor nodes end after their newline)."""
-    row, col = node.end_point
-    return row - 1 if col == 0 and row > node.start_point.row else row
-
-
 def _leading_extras_row(node: tree_sitter.Node) -> int:
     """First row of the comments / attributes glued to the top of a definition."""
     row = node.start_point.row
@@ -288,9 +115,9 @@ def _leading_extras_row(node: tree_sitter.Node) -> int:
     while prev is not None and ("comment" in prev.type or prev.type == "attribute_item"):
         trailing = prev.prev_sibling  # a comment at the end of a code line is not ours
         if (
-            _last_row(prev) < row - 1
+            last_row(prev) < row - 1
             or node.start_point.row - prev.start_point.row > 10
-            or (trailing is not None and _last_row(trailing) == prev.start_point.row)
+            or (trailing is not None and last_row(trailing) == prev.start_point.row)
         ):
             break
         row = prev.start_point.row
@@ -331,7 +158,7 @@ class _Renderer:
         return None
 
     def _closing(self, node: tree_sitter.Node) -> list[str]:
-        last = self.lines[_last_row(node)]
+        last = self.lines[last_row(node)]
         if self.spec.brace_based and last.lstrip().startswith("}"):
             return [last]
         return []
@@ -343,7 +170,7 @@ class _Renderer:
         members: list[tree_sitter.Node],
     ) -> str:
         lines = self.lines
-        end_row = _last_row(node)
+        end_row = last_row(node)
         if end_row - start_row + 1 <= MAX_LINES:
             return "\n".join(lines[start_row : end_row + 1])
         body = node.child_by_field_name("body")
@@ -361,7 +188,7 @@ class _Renderer:
         middle: list[str] = []
         for member in members:
             first = lines[member.start_point.row]
-            if _last_row(member) > member.start_point.row:
+            if last_row(member) > member.start_point.row:
                 if first.rstrip().endswith(":") and self.spec.indent_based:
                     first = first.rstrip() + " ..."
                 elif first.rstrip().endswith("{"):
@@ -376,7 +203,7 @@ class _Renderer:
 
 
 def _member_defs(
-    node: tree_sitter.Node, rules: _Rules
+    node: tree_sitter.Node, rules: DefinitionRules
 ) -> list[tuple[tree_sitter.Node, tree_sitter.Node]]:
     body = node.child_by_field_name("body")
     if body is None:
@@ -388,7 +215,7 @@ def index_definitions(
     tree: tree_sitter.Tree, lines: list[str], spec: LanguageSpec
 ) -> tuple[Definition, ...]:
     """Top-level and class-level definitions of a parsed document, in document order."""
-    rules = _RULES.get(spec.name)
+    rules = spec.definitions
     if rules is None:
         return ()
     renderer = _Renderer(lines, spec)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import posixpath
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from urllib.parse import unquote, urlsplit
 
@@ -19,6 +18,7 @@ import tree_sitter
 from codecomp_lsp.context.cursor import split_lines
 from codecomp_lsp.context.definitions import Definition, index_definitions
 from codecomp_lsp.context.languages import LanguageSpec
+from codecomp_lsp.context.parsed import parsed
 from codecomp_lsp.context.syntax import parse
 from codecomp_lsp.context.tokens import cached_count
 from codecomp_lsp.context.types import Snippet
@@ -39,9 +39,7 @@ _IDENTIFIER_KINDS = (
     "constant",
 )
 _MIN_NAME = 2  # one-letter names match far too much
-_MAX_DOCS = 64  # definition indexes kept (one per open document version)
 
-_index_cache: OrderedDict[tuple[str, str, int, int], tuple[Definition, ...]] = OrderedDict()
 _queries: dict[str, tree_sitter.Query] = {}
 _lock = threading.Lock()
 
@@ -89,19 +87,10 @@ def _wanted_names(window_text: str, spec: LanguageSpec | None) -> set[str]:
 
 
 def definitions_of(uri: str, text: str, spec: LanguageSpec) -> tuple[Definition, ...]:
-    """The definition index of a document version, cached on (uri, text)."""
-    key = (uri, spec.name, len(text), hash(text))
-    with _lock:
-        cached = _index_cache.get(key)
-        if cached is not None:
-            _index_cache.move_to_end(key)
-            return cached
-    index = index_definitions(parse(text, spec), split_lines(text), spec)
-    with _lock:
-        _index_cache[key] = index
-        while len(_index_cache) > _MAX_DOCS:
-            _index_cache.popitem(last=False)
-    return index
+    """The definition index of a document version, cached with its parse (`context.parsed`)."""
+    return parsed(text, spec).derived(
+        "definitions", lambda doc: index_definitions(doc.tree, split_lines(text), spec)
+    )
 
 
 def _uri_path(uri: str) -> str | None:

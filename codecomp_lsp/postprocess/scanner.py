@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from codecomp_lsp.context.languages import LexSyntax, spec_named
+
 OPENERS: dict[str, str] = {"(": ")", "[": "]", "{": "}"}
 CLOSERS: dict[str, str] = {")": "(", "]": "[", "}": "{"}
 
@@ -18,50 +20,15 @@ CLOSERS: dict[str, str] = {")": "(", "]": "[", "}": "{"}
 _CHAR_LITERAL = re.compile(r"'(?:\\.|\\[^'\n]{1,10}|[^'\\\n])'")
 
 
-@dataclass(frozen=True)
-class LexSyntax:
-    """The few lexical facts of a language that decide what is code and what is not."""
-
-    line_comments: tuple[str, ...] = ("//",)
-    block_comment: tuple[str, str] | None = ("/*", "*/")
-    quotes: tuple[str, ...] = ('"', "'")  # longest delimiters first
-    multiline_quotes: frozenset[str] = frozenset()  # delimiters whose strings may span lines
-    raw_quotes: frozenset[str] = frozenset()  # delimiters whose strings have no escapes
-    char_literals: bool = False  # "'" starts a string only when a char literal closes right away
-
-
-_C_LIKE = LexSyntax(quotes=('"',), char_literals=True)
-_JS = LexSyntax(quotes=('"', "'", "`"), multiline_quotes=frozenset("`"))
-
-_SYNTAXES: dict[str, LexSyntax] = {
-    "python": LexSyntax(
-        line_comments=("#",),
-        block_comment=None,
-        quotes=('"""', "'''", '"', "'"),
-        multiline_quotes=frozenset({'"""', "'''"}),
-    ),
-    "javascript": _JS,
-    "typescript": _JS,
-    "tsx": _JS,
-    "go": LexSyntax(
-        quotes=('"', "`"),
-        multiline_quotes=frozenset("`"),
-        raw_quotes=frozenset("`"),
-        char_literals=True,
-    ),
-    "rust": _C_LIKE,
-    "c": _C_LIKE,
-    "cpp": _C_LIKE,
-    "java": LexSyntax(quotes=('"""', '"'), multiline_quotes=frozenset({'"""'}), char_literals=True),
-}
-
 # Unknown languages: accept the common comment and string forms.
 _DEFAULT = LexSyntax(line_comments=("//", "#"), quotes=('"', "'", "`"))
 
 
 def syntax_for(language: str | None) -> LexSyntax:
-    """The lexical syntax for a canonical language name, or a permissive default."""
-    return _SYNTAXES.get((language or "").lower(), _DEFAULT)
+    """The lexical syntax for a canonical language name (its language module's `lexer`), or a
+    permissive default."""
+    spec = spec_named((language or "").lower())
+    return spec.lexer if spec is not None and spec.lexer is not None else _DEFAULT
 
 
 @dataclass

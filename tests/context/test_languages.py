@@ -117,3 +117,26 @@ def test_parser_is_per_thread() -> None:
     thread.start()
     thread.join()
     assert seen and seen[0] is not here
+
+
+def test_every_language_module_declares_all_its_rules() -> None:
+    from codecomp_lsp.postprocess.scanner import syntax_for
+
+    for spec in all_specs():
+        assert spec.symbols is not None and spec.definitions is not None, spec.name
+        assert spec.lexer is not None and syntax_for(spec.name) is spec.lexer, spec.name
+        assert spec.line_comment in spec.lexer.line_comments, spec.name
+        for alias in (spec.name, *spec.aliases):
+            assert language_for(alias, None) is spec
+        for extension in spec.extensions:
+            assert language_for(None, f"file:///x/a{extension}") is spec
+    # Unknown languages get a permissive lexer.
+    assert syntax_for(None).line_comments == ("//", "#")
+    assert syntax_for("markdown") is syntax_for(None)
+
+
+def test_specs_compare_by_their_facts_not_their_tables() -> None:
+    python = spec_by_name("python")
+    assert python is not None
+    assert hash(python) == hash(spec_by_name("py"))
+    assert {python: 1}[spec_by_name("python3")] == 1

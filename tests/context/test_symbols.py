@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 
 from codecomp_lsp.context.languages import LanguageSpec, spec_by_name
+from codecomp_lsp.context.signatures import clean_comment, python_string_value
 from codecomp_lsp.context.symbols import (
     Symbol,
-    clean_comment,
     document_symbols,
     enclosing_symbol,
-    python_string_value,
     symbol_at,
 )
 
