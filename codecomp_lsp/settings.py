@@ -152,3 +152,41 @@ def parse_settings(raw: Any, base: Settings | None = None) -> ParsedSettings:
         except ValueError as exc:
             errors.append(f"codecomp.{name}: {exc}; using {getattr(base, name)!r}")
     return ParsedSettings(replace(base, **changes), errors)
+
+
+LAYERS = ("initialization", "configuration", "overrides")
+
+
+@dataclass
+class SettingsLayers:
+    """Where settings come from, lowest first: the defaults, the client's initializationOptions,
+    its configuration (pulled with workspace/configuration or pushed with didChangeConfiguration;
+    each one replaces the last), and the command line. `settings` is always all of them applied
+    in that order; `update` is the one way to change a layer."""
+
+    initialization: dict[str, Any] = field(default_factory=dict)
+    configuration: dict[str, Any] = field(default_factory=dict)
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.settings = self._resolve()[0]
+
+    def _resolve(self) -> tuple[Settings, dict[str, list[str]]]:
+        settings, errors = Settings(), {}
+        for name in LAYERS:
+            parsed = parse_settings(getattr(self, name), settings)
+            settings, errors[name] = parsed.settings, parsed.errors
+        return settings, errors
+
+    def update(self, layer: str, raw: Any) -> list[str]:
+        """Replace one layer; the messages about that layer's bad values (the rest kept)."""
+        if layer not in LAYERS:
+            raise ValueError(f"unknown settings layer {layer!r}")
+        if isinstance(raw, dict) and isinstance(raw.get("codecomp"), dict):
+            raw = raw["codecomp"]
+        if not isinstance(raw, dict):
+            kind = type(raw).__name__
+            return [f"codecomp settings must be an object, got {kind}"] if raw is not None else []
+        setattr(self, layer, dict(raw))
+        self.settings, errors = self._resolve()
+        return errors[layer]

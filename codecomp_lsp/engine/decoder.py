@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 import torch
@@ -27,6 +28,23 @@ StopCheck = Callable[[str], bool]
 
 class Cancelled(Exception):
     """The request was cancelled or superseded."""
+
+
+class Finish(StrEnum):
+    """Why a candidate stopped."""
+
+    STOP = "stop"  # a stop token or the stop check
+    LENGTH = "length"  # max_new_tokens
+    DEADLINE = "deadline"  # the request's time budget
+    CANCELLED = "cancelled"
+
+
+class CacheSlot(StrEnum):
+    """Prefix-cache keys of work that is not a document's completion (those use the uri)."""
+
+    HOVER = "__hover__"
+    QUICKFIX = "__quickfix__"
+    ACTION = "__action__"
 
 
 @dataclass
@@ -51,7 +69,7 @@ class Candidate:
     text: str
     token_ids: list[int]
     mean_logprob: float
-    finish: str  # "stop" (stop token or stop check), "length", "deadline", "cancelled"
+    finish: Finish
 
 
 @dataclass
@@ -169,7 +187,7 @@ class Decoder:
                     continue
                 token = int(choice[row])
                 if token in stop_ids:
-                    finish[row] = "stop"
+                    finish[row] = Finish.STOP
                     continue
                 tokens[row].append(token)
                 logprob_sums[row] += float(logprobs[row, token])
@@ -177,9 +195,9 @@ class Decoder:
                 if req.on_text is not None:
                     req.on_text(row, texts[row])
                 if req.stop_check is not None and req.stop_check(texts[row]):
-                    finish[row] = "stop"
+                    finish[row] = Finish.STOP
                 elif len(tokens[row]) >= req.max_new_tokens:
-                    finish[row] = "length"
+                    finish[row] = Finish.LENGTH
             if req.on_finish is not None:
                 for row in range(n):
                     if finish[row] is not None and not reported[row]:
@@ -188,10 +206,10 @@ class Decoder:
             if all(f is not None for f in finish):
                 break
             if req.cancel.is_set():
-                finish = [f or "cancelled" for f in finish]
+                finish = [f or Finish.CANCELLED for f in finish]
                 break
             if req.deadline is not None and time.monotonic() > req.deadline:
-                finish = [f or "deadline" for f in finish]
+                finish = [f or Finish.DEADLINE for f in finish]
                 break
             feed = torch.tensor(
                 [
@@ -218,7 +236,7 @@ class Decoder:
                 text=texts[r],
                 token_ids=tokens[r],
                 mean_logprob=logprob_sums[r] / max(1, len(tokens[r])),
-                finish=finish[r] or "stop",
+                finish=finish[r] or Finish.STOP,
             )
             for r in range(n)
         ]
@@ -231,5 +249,5 @@ class Decoder:
             prefill_ms=prefill_ms,
             first_token_ms=first_token_ms,
             total_ms=(time.perf_counter() - started) * 1000,
-            cancelled=any(f == "cancelled" for f in finish),
+            cancelled=any(f == Finish.CANCELLED for f in finish),
         )

@@ -26,6 +26,7 @@ from codecomp_lsp.engine.worker import Job, ModelWorker
 from codecomp_lsp.modelstore.pull import pull
 from codecomp_lsp.modelstore.resolve import ModelChoice, choose_model, fallback_choice
 from codecomp_lsp.modelstore.store import ModelStoreError
+from codecomp_lsp.prompt.builder import PromptBuilder, TokenCounter
 from codecomp_lsp.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,9 @@ class Engine:
         self.choice: ModelChoice | None = None  # the model answering, and why it was chosen
         self._model_key: tuple[Any, ...] | None = None
         self.ready = threading.Event()
+        self._builders: dict[int, PromptBuilder] = {}  # by prompt budget; one token cache
+        self._counter: TokenCounter | None = None
+        self._builder_lock = threading.Lock()
 
     @property
     def model_key(self) -> tuple[Any, ...] | None:
@@ -89,6 +93,9 @@ class Engine:
 
         def job() -> Engine:
             self.loaded = self.decoder = None
+            with self._builder_lock:
+                self._builders.clear()
+                self._counter = None
             self.cache.clear()
             gc.collect()
             try:
@@ -159,6 +166,25 @@ class Engine:
     ) -> Job:
         """Run `fn` on the model thread; a job for the same key supersedes older ones."""
         return self.worker.submit(fn, key=key, cancel=cancel)
+
+    # -- the model port (features/port.py) ----------------------------------------------------
+    @property
+    def usable(self) -> bool:
+        """A model is loaded and answering."""
+        return self.state == EngineState.READY and self.loaded is not None
+
+    def prompt_builder(self, max_prompt_tokens: int, new_tokens: int) -> PromptBuilder:
+        """The prompt builder for this model and budget; every builder shares one token cache."""
+        loaded, _ = self.require()
+        budget = loaded.prompt_budget(max_prompt_tokens, new_tokens)
+        with self._builder_lock:
+            builder = self._builders.get(budget)
+            if builder is None or not builder.serves(loaded.tokenizer, loaded.template, budget):
+                if self._counter is None or self._counter._tokenizer is not loaded.tokenizer:
+                    self._counter = TokenCounter(loaded.tokenizer)
+                builder = PromptBuilder(loaded.tokenizer, loaded.template, budget, self._counter)
+                self._builders[budget] = builder
+            return builder
 
     # -- called on the model thread ----------------------------------------------------------
     def require(self) -> tuple[LoadedModel, Decoder]:

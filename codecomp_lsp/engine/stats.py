@@ -39,9 +39,13 @@ class Stats:
         self._ttft: deque[float] = deque(maxlen=window)
 
     def add(self, **counts: int) -> None:
+        """Count; a name outside COUNTERS is a bug (a misspelling would count silently)."""
+        unknown = set(counts) - set(self.COUNTERS)
+        if unknown:
+            raise KeyError(f"unknown counter(s): {', '.join(sorted(unknown))}")
         with self._lock:
             for name, value in counts.items():
-                self._counters[name] = self._counters.get(name, 0) + value
+                self._counters[name] += value
 
     def latency(self, feature: str, ms: float) -> None:
         with self._lock:

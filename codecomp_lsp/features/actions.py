@@ -18,8 +18,10 @@ from dataclasses import dataclass, replace
 
 from codecomp_lsp.context.indent import detect_indent_unit, leading_ws
 from codecomp_lsp.context.languages import LanguageSpec
+from codecomp_lsp.context.parsed import parsed
 from codecomp_lsp.context.symbols import HoverTarget, Symbol, enclosing_symbol
-from codecomp_lsp.context.syntax import char_col_to_byte, count_errors, parse
+from codecomp_lsp.context.syntax import char_col_to_byte, count_errors
+from codecomp_lsp.engine.decoder import CacheSlot
 from codecomp_lsp.features.completion import make_stop_check
 from codecomp_lsp.features.hover import HoverRequest, HoverService
 from codecomp_lsp.features.modelio import (
@@ -81,7 +83,7 @@ def _comment_block_end(text: str, spec: LanguageSpec, line: int) -> int | None:
         (spec.line_comment + "!", "///")
     ):
         return None
-    tree = parse(text, spec)
+    tree = parsed(text, spec).tree  # the parse diagnostics and enclosing_symbol use too
     col = len(row_text) - len(stripped)
     point = (line, char_col_to_byte(row_text, col))
     node = tree.root_node.descendant_for_point_range(point, point)
@@ -297,7 +299,7 @@ class ActionService:
 
         result = self.io.generate(
             ids,
-            key="__action__",
+            key=CacheSlot.ACTION,
             max_new_tokens=settings.codeActionMaxNewTokens,
             candidates=settings.candidates,
             stop_check=stop,

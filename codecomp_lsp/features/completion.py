@@ -15,8 +15,8 @@ from codecomp_lsp.context.cursor import extract_context
 from codecomp_lsp.context.languages import LanguageSpec, language_for
 from codecomp_lsp.context.snippets import collect_snippets
 from codecomp_lsp.context.types import CursorContext
-from codecomp_lsp.engine.decoder import Cancelled, GenerationRequest, GenerationResult
-from codecomp_lsp.engine.engine import Engine
+from codecomp_lsp.engine.decoder import Cancelled, Finish, GenerationRequest, GenerationResult
+from codecomp_lsp.features.port import ModelPort
 from codecomp_lsp.postprocess.parse_check import parse_penalty, rank_candidates
 from codecomp_lsp.postprocess.pipeline import clean_completion
 from codecomp_lsp.postprocess.secrets import find_secret_in, stream_prefix
@@ -113,7 +113,7 @@ def make_stop_check(ctx: CursorContext, spec: LanguageSpec | None) -> Callable[[
         return lambda text: (
             "\n" in text.lstrip("\n") or (text.startswith("\n") and not ctx.line_prefix.strip())
         )
-    indent_based = spec is not None and getattr(spec, "indent_blocks", spec.name == "python")
+    indent_based = spec is not None and spec.name == "python"
     body = ctx.block_indent if ctx.block_indent is not None else ctx.indent
 
     def stop(text: str) -> bool:
@@ -136,10 +136,9 @@ def make_stop_check(ctx: CursorContext, spec: LanguageSpec | None) -> Callable[[
 class CompletionService:
     """Completion for the server and the CLI; one instance per engine."""
 
-    def __init__(self, engine: Engine, settings: Callable[[], Settings]) -> None:
+    def __init__(self, engine: ModelPort, settings: Callable[[], Settings]) -> None:
         self.engine = engine
         self.settings = settings
-        self._builder: PromptBuilder | None = None
         self._shown: dict[str, _Shown] = {}
         self._lock = threading.Lock()
 
@@ -183,14 +182,8 @@ class CompletionService:
         return True
 
     def builder(self) -> PromptBuilder:
-        loaded, _ = self.engine.require()
         settings = self.settings()
-        budget = loaded.prompt_budget(settings.maxPromptTokens, settings.maxNewTokens)
-        if self._builder is None or not self._builder.serves(
-            loaded.tokenizer, loaded.template, budget
-        ):
-            self._builder = PromptBuilder(loaded.tokenizer, loaded.template, budget)
-        return self._builder
+        return self.engine.prompt_builder(settings.maxPromptTokens, settings.maxNewTokens)
 
     def context_for(
         self, query: CompletionQuery, builder: PromptBuilder
@@ -314,7 +307,7 @@ class CompletionService:
         scores = dict(cleaned)
         ranked = rank_candidates([t for t, _ in cleaned], window, offset, spec) if cleaned else []
         suggestions = [Suggestion(text, scores[text], penalty) for text, penalty in ranked]
-        incomplete = any(c.finish in ("deadline", "length") for c in result.candidates)
+        incomplete = any(c.finish in (Finish.DEADLINE, Finish.LENGTH) for c in result.candidates)
         if suggestions:
             head_end = _offset_of(doc.text, query.line, 0)
             with self._lock:

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import tree_sitter
 
 from codecomp_lsp.context.languages import LanguageSpec
-from codecomp_lsp.context.syntax import SyntaxIssue, outermost_problems, parse, syntax_errors
+from codecomp_lsp.context.parsed import parsed
+from codecomp_lsp.context.syntax import SyntaxIssue, outermost_problems, syntax_errors
 from codecomp_lsp.postprocess.scanner import OPENERS, ScanState, scan, syntax_for
 
 __all__ = ["DiagnosticsScheduler", "Problem", "code_end", "find_problems", "problems_in_tree"]
@@ -187,7 +188,7 @@ def find_problems(text: str, spec: LanguageSpec | None) -> list[Problem]:
     """Syntax problems of a document ("\\n" line endings), in document order."""
     if spec is None:
         return []
-    return problems_in_tree(parse(text, spec), text, spec)
+    return problems_in_tree(parsed(text, spec).tree, text, spec)  # shared with code actions
 
 
 class DiagnosticsScheduler:

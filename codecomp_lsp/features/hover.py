@@ -19,9 +19,10 @@ from dataclasses import dataclass
 
 from codecomp_lsp.context.indent import leading_ws
 from codecomp_lsp.context.languages import LanguageSpec
+from codecomp_lsp.context.signatures import clean_comment
 from codecomp_lsp.context.snippets import display_path
-from codecomp_lsp.context.symbols import HoverTarget, Symbol, clean_comment, symbol_at
-from codecomp_lsp.engine.decoder import StopCheck
+from codecomp_lsp.context.symbols import HoverTarget, Symbol, symbol_at
+from codecomp_lsp.engine.decoder import CacheSlot, Finish, StopCheck
 from codecomp_lsp.features.modelio import ModelIO
 
 __all__ = ["HoverRequest", "HoverService", "clean_explanation", "render_hover"]
@@ -229,7 +230,7 @@ class HoverService:
             ids, stop = self._fim_prompt(request)
         result = self.io.generate(
             ids,
-            key="__hover__",
+            key=CacheSlot.HOVER,
             max_new_tokens=max_new_tokens or settings.hoverMaxTokens,
             stop_check=stop,
             cancel=cancel,
@@ -237,10 +238,10 @@ class HoverService:
         )
         candidate = result.candidates[0]
         raw = candidate.text
-        if candidate.finish in ("length", "deadline"):
+        if candidate.finish in (Finish.LENGTH, Finish.DEADLINE):
             raw = cut_to_sentence(raw)
         text = self.io.filter_output(clean_explanation(raw))
-        if candidate.finish in ("stop", "length"):
+        if candidate.finish in (Finish.STOP, Finish.LENGTH):
             # Nothing usable is remembered too: the same prompt would give the same answer.
             self._remember(key, text or "")
         return text or None
@@ -273,7 +274,7 @@ class HoverService:
             ids, stop = self._comment_prompt(lines, spec, start[0], inside=False)
         result = self.io.generate(
             ids,
-            key="__hover__",
+            key=CacheSlot.HOVER,
             max_new_tokens=self.io.settings().hoverMaxTokens * 2,
             stop_check=stop,
             cancel=cancel,

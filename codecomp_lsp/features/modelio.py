@@ -20,7 +20,7 @@ from codecomp_lsp.context.cursor import extract_context
 from codecomp_lsp.context.languages import LanguageSpec
 from codecomp_lsp.context.types import CursorContext
 from codecomp_lsp.engine.decoder import Cancelled, GenerationRequest, GenerationResult
-from codecomp_lsp.engine.engine import Engine
+from codecomp_lsp.features.port import ModelPort
 from codecomp_lsp.postprocess.secrets import find_secret
 from codecomp_lsp.prompt.builder import PromptBuilder
 from codecomp_lsp.settings import Settings
@@ -76,11 +76,9 @@ def diff_change(old: str, new: str) -> TextChange | None:
 class ModelIO:
     """Prompting helpers over one engine; one instance per server."""
 
-    def __init__(self, engine: Engine, settings: Callable[[], Settings]) -> None:
+    def __init__(self, engine: ModelPort, settings: Callable[[], Settings]) -> None:
         self.engine = engine
         self.settings = settings
-        self._builder: PromptBuilder | None = None
-        self._lock = threading.Lock()
 
     # -- any thread ---------------------------------------------------------------------------
     def filter_output(self, text: str | None) -> str | None:
@@ -94,19 +92,12 @@ class ModelIO:
 
     @property
     def ready(self) -> bool:
-        return self.engine.state == "ready" and self.engine.loaded is not None
+        return self.engine.usable
 
     # -- model thread ---------------------------------------------------------------------------
     def builder(self) -> PromptBuilder:
-        loaded, _ = self.engine.require()
         settings = self.settings()
-        budget = loaded.prompt_budget(settings.maxPromptTokens, settings.codeActionMaxNewTokens)
-        with self._lock:
-            if self._builder is None or not self._builder.serves(
-                loaded.tokenizer, loaded.template, budget
-            ):
-                self._builder = PromptBuilder(loaded.tokenizer, loaded.template, budget)
-            return self._builder
+        return self.engine.prompt_builder(settings.maxPromptTokens, settings.codeActionMaxNewTokens)
 
     @property
     def chat(self) -> bool:

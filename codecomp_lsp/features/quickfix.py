@@ -25,6 +25,7 @@ import tree_sitter
 from codecomp_lsp.context.indent import detect_indent_unit, leading_ws
 from codecomp_lsp.context.languages import LanguageSpec
 from codecomp_lsp.context.syntax import count_errors, parse
+from codecomp_lsp.engine.decoder import CacheSlot, Finish
 from codecomp_lsp.features.diagnostics import PY_HEADER, Problem, code_end
 from codecomp_lsp.features.modelio import ModelIO, TextChange, diff_change
 from codecomp_lsp.postprocess.scanner import OPENERS, ScanState, scan, syntax_for
@@ -298,7 +299,7 @@ class QuickFixService:
         stop: Callable[[str], bool] = lambda text: text.count("\n") >= count  # noqa: E731
         result = self.io.generate(
             ids,
-            key="__quickfix__",
+            key=CacheSlot.QUICKFIX,
             max_new_tokens=min(settings.codeActionMaxNewTokens, 48 * count + 16),
             candidates=settings.quickFixCandidates,
             stop_check=stop,
@@ -314,4 +315,4 @@ class QuickFixService:
             if not keeps_identifiers("\n".join(lines[first : last + 1]), body):
                 continue  # a syntax fix must not delete the user's code (e.g. turn it into a comment)
             repairs.append(Repair(first, last, body, "model", candidate.mean_logprob))
-        return repairs, all(c.finish != "deadline" for c in result.candidates)
+        return repairs, all(c.finish != Finish.DEADLINE for c in result.candidates)

@@ -64,9 +64,15 @@ class PromptBuilder:
             and self.counter._tokenizer is tokenizer
         )
 
-    def __init__(self, tokenizer: Any, template: FimTemplate, max_prompt_tokens: int) -> None:
+    def __init__(
+        self,
+        tokenizer: Any,
+        template: FimTemplate,
+        max_prompt_tokens: int,
+        counter: TokenCounter | None = None,
+    ) -> None:
         self.template = template
-        self.counter = TokenCounter(tokenizer)
+        self.counter = counter or TokenCounter(tokenizer)  # shared between budgets of one model
         self.max_prompt_tokens = max_prompt_tokens
         vocab = tokenizer.get_vocab()
 

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 
 from lsprotocol import types
 
+from codecomp_lsp.context.languages import LanguageSpec, language_for
+from codecomp_lsp.features.completion import DocumentSnapshot
+
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 # Above this a document is kept (edits still apply) but not completed: it is data, not code.
@@ -39,6 +42,7 @@ class Document:
     version: int | None = None
     encoding: str = types.PositionEncodingKind.Utf16
     _starts: list[int] | None = field(default=None, repr=False)
+    _snapshot: Snapshot | None = field(default=None, repr=False)
 
     @property
     def line_starts(self) -> list[int]:
@@ -118,6 +122,49 @@ class Document:
         else:
             self.text = change.text
         self._starts = None
+        self._snapshot = None
+
+    @property
+    def usable(self) -> bool:
+        """Code we analyse: not binary, not bigger than a source file gets."""
+        return not self.is_binary() and len(self.text) <= MAX_COMPLETION_CHARS
+
+    def snapshot(self) -> Snapshot:
+        """The text every feature analyses, made once per version of the document."""
+        stale = self._snapshot is None or self._snapshot.text is not self.text
+        if stale or self._snapshot.view.version != self.version:
+            spec = language_for(self.language_id, self.uri) if self.usable else None
+            view = DocumentSnapshot(self.uri, normalized(self.text), self.language_id, self.version)
+            self._snapshot = Snapshot(self, self.text, view, spec)
+        return self._snapshot
+
+
+def normalized(text: str) -> str:
+    """ "\n" line endings, and one U+FFFD per lone surrogate (JSON allows "\udcff"; tokenizers and
+    tree-sitter do not): every code-point position stays where it was."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+    return text
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One version of a document as the features see it. `doc` is the live document (for
+    position conversions), `text` the raw text this snapshot was made from."""
+
+    doc: Document
+    text: str
+    view: DocumentSnapshot  # normalized text, language id, version
+    spec: LanguageSpec | None  # None: not a language we analyse, binary, or too big
+
+    @property
+    def current(self) -> bool:
+        """Still the document's text (no edit since the snapshot was taken)."""
+        return self.doc.text is self.text
 
 
 class DocumentStore:
@@ -144,3 +191,7 @@ class DocumentStore:
 
     def get(self, uri: str) -> Document | None:
         return self.docs.get(uri)
+
+    def others(self, uri: str) -> list[Snapshot]:
+        """The other open documents worth reading for context (definitions, snippets)."""
+        return [d.snapshot() for d in self.docs.values() if d.uri != uri and d.usable]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -19,9 +18,12 @@ from codecomp_lsp.modelstore.progress import human_bytes
 from codecomp_lsp.modelstore.pull import pull
 from codecomp_lsp.modelstore.resolve import choose_model, recommended
 from codecomp_lsp.modelstore.store import InstallState, ModelStore, ModelStoreError
+from codecomp_lsp.server.progress import WorkProgress
 
 if TYPE_CHECKING:
-    from codecomp_lsp.server.app import CodecompServer
+    from pygls.lsp.server import LanguageServer
+
+    from codecomp_lsp.server.state import ServerState
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,6 @@ MODELS_METHOD = "codecomp/models"
 PULL_METHOD = "codecomp/pullModel"
 PULL_COMMAND = "codecomp.pullModel"
 INVOKED_WAIT_S = 600  # an invoked request waits this long for a pull and load, then answers empty
-_REPORT_EVERY_S = 0.2
 
 _STAGE_WORDS = {
     "download": "downloading",
@@ -49,68 +50,14 @@ def _progress_message(name: str, stage: str, done: int, total: int) -> tuple[str
     return f"{word} {name}", percent
 
 
-class ServerProgress:
-    """One `$/progress` sequence that worker threads can feed (throttled, marshalled to the loop)."""
-
-    def __init__(self, server: CodecompServer, title: str) -> None:
-        self.server = server
-        self.title = title
-        self.token = f"codecomp-{time.monotonic_ns()}"
-        self.loop = asyncio.get_running_loop()
-        self._last = 0.0
-        self._begun: asyncio.Future[bool] = asyncio.ensure_future(self._begin())
-
-    async def _begin(self) -> bool:
-        if not self.server.supports_progress:
-            return False
-        try:
-            await self.server.work_done_progress.create_async(self.token)
-        except Exception:  # noqa: BLE001 - a client may refuse progress; the work goes on
-            return False
-        self.server.work_done_progress.begin(
-            self.token, types.WorkDoneProgressBegin(title=self.title, cancellable=False)
-        )
-        return True
-
-    def _live(self) -> bool:
-        return (
-            self._begun.done()
-            and not self._begun.cancelled()
-            and self._begun.result()
-            and self.token in self.server.work_done_progress.tokens
-        )
-
-    def report(self, message: str, percent: int | None, force: bool = False) -> None:
-        """Thread-safe."""
-        now = time.monotonic()
-        if not force and now - self._last < _REPORT_EVERY_S:
-            return
-        self._last = now
-        self.loop.call_soon_threadsafe(self._report, message, percent)
-
-    def _report(self, message: str, percent: int | None) -> None:
-        if self._live():
-            self.server.work_done_progress.report(
-                self.token, types.WorkDoneProgressReport(message=message, percentage=percent)
-            )
-
-    async def end(self, message: str) -> None:
-        try:
-            await self._begun
-        except Exception:  # noqa: BLE001
-            return
-        if self._live():
-            self.server.work_done_progress.end(
-                self.token, types.WorkDoneProgressEnd(message=message)
-            )
-
-
 class ModelControl:
     """What the server knows about its model beyond the engine: readiness, messages, pulls."""
 
-    def __init__(self, server: CodecompServer) -> None:
+    def __init__(self, server: LanguageServer, state: ServerState) -> None:
         self.server = server
-        self.engine: Engine = server.engine
+        self.state = state
+        self.engine: Engine = state.engine
+        self.started = False  # the first load is asked for once the client's settings are in
         self._ready: asyncio.Event | None = None
         self._reported_error: str | None = None
         self._told_fallback = False
@@ -123,15 +70,18 @@ class ModelControl:
     # -- loading -----------------------------------------------------------------------------
     def load(self, force: bool = False) -> None:
         """(Re)load when the model settings changed, or always with `force` (after a pull)."""
-        settings = self.server.settings
+        self.started = True
+        settings = self.state.settings
         if force:
             self.engine.forget_model()
         if settings.model_key == self.engine.model_key:
             return
         self._event().clear()
         name = settings.model or "the default model"
-        progress = ServerProgress(self.server, "codecomp")
-        progress.report(f"loading {name}", None, force=True)
+        progress = WorkProgress(
+            self.server, "codecomp", enabled=self.state.client.progress, kind="load"
+        )
+        begun = asyncio.ensure_future(progress.begin(f"loading {name}"))
         loop = asyncio.get_running_loop()
 
         def on_progress(stage: str, done: int, total: int) -> None:
@@ -139,16 +89,19 @@ class ModelControl:
             progress.report(message, percent, force=stage == "load")
 
         def done(engine: Engine) -> None:
-            loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self._finished(progress)))
+            loop.call_soon_threadsafe(
+                lambda: asyncio.ensure_future(self._finished(progress, begun))
+            )
 
         self.engine.load(settings, on_done=done, on_progress=on_progress)
 
-    async def _finished(self, progress: ServerProgress) -> None:
+    async def _finished(self, progress: WorkProgress, begun: asyncio.Future[bool]) -> None:
+        await begun
         info = self.engine.describe()
         if info["state"] == EngineState.READY:
-            await progress.end(f"{info['model']} on {info['device']}")
+            progress.end(f"{info['model']} on {info['device']}")
         else:
-            await progress.end("failed")
+            progress.end("failed")
         self._event().set()
         if info["error"]:
             self.report_error(info["error"])
@@ -230,8 +183,14 @@ class ModelControl:
         if entry is None:
             known = ", ".join(load_catalog().names())
             raise JsonRpcInvalidParams(f"no model {name!r} in the catalog (known: {known})")
-        progress = ServerProgress(self.server, f"codecomp: pulling {name}")
-        settings = self.server.settings
+        progress = WorkProgress(
+            self.server,
+            f"codecomp: pulling {name}",
+            enabled=self.state.client.progress,
+            kind="pull",
+        )
+        await progress.begin()
+        settings = self.state.settings
 
         def on_progress(stage: str, done: int, total: int) -> None:
             message, percent = _progress_message(name, stage, done, total)
@@ -243,10 +202,10 @@ class ModelControl:
                 pull, entry, pick_dtype(settings.dtype, device), None, on_progress
             )
         except ModelStoreError as exc:
-            await progress.end("failed")
+            progress.end("failed")
             self.report_error(str(exc))
             raise JsonRpcInternalError(str(exc)) from None
-        await progress.end(f"{name} is installed")
+        progress.end(f"{name} is installed")
         # Switch when this pull changes which model answers: the configured one, or the default.
         wanted = settings.model in (None, name)
         if wanted and choose_model(settings.model, device.type).name != (

@@ -16,6 +16,7 @@ class FakeEngine:
     def __init__(self) -> None:
         self.stats = Stats()
         self.state = "ready"
+        self.usable = True
         self.loaded = None
         self.error = None
 

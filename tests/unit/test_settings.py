@@ -246,3 +246,34 @@ def test_model_key_changes_only_for_model_fields() -> None:
     assert parse_settings({"maxNewTokens": 5}, base).settings.model_key == base.model_key
     assert parse_settings({"dtype": "float16"}, base).settings.model_key != base.model_key
     assert parse_settings({"trustRemoteCode": True}, base).settings.model_key != base.model_key
+
+
+def test_layers_apply_in_order_and_each_replaces_itself() -> None:
+    from codecomp_lsp.settings import SettingsLayers
+
+    layers = SettingsLayers(overrides={"model": "cli-model"})
+    assert layers.settings.model == "cli-model"
+    assert layers.update("initialization", {"candidates": 2, "model": "from-client"}) == []
+    assert layers.settings.candidates == 2
+    assert layers.settings.model == "cli-model"  # the command line wins
+    assert layers.update("configuration", {"codecomp": {"candidates": 5, "maxNewTokens": 9}}) == []
+    assert (layers.settings.candidates, layers.settings.maxNewTokens) == (5, 9)
+    # A new configuration replaces the last one: what it leaves out falls back to lower layers.
+    layers.update("configuration", {"maxNewTokens": 10})
+    assert (layers.settings.candidates, layers.settings.maxNewTokens) == (2, 10)
+
+
+def test_layer_errors_name_the_value_kept_from_below() -> None:
+    from codecomp_lsp.settings import SettingsLayers
+
+    layers = SettingsLayers(initialization={"candidates": 4})
+    errors = layers.update("configuration", {"candidates": "many", "bogus": 1})
+    assert any("candidates" in e and "using 4" in e for e in errors)
+    assert any("bogus" in e for e in errors)
+    assert layers.settings.candidates == 4
+    assert layers.update("configuration", "nope") == [
+        "codecomp settings must be an object, got str"
+    ]
+    assert layers.update("configuration", None) == []
+    with pytest.raises(ValueError, match="unknown settings layer"):
+        layers.update("workspace", {})
