@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 MULTILINE_MODES = ("auto", "always", "never")
+QUANTIZATION_MODES = ("auto", "none", "int8")
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,8 @@ class Settings:
     model: str | None = None  # None → the shipped codecomp-tiny
     device: str = "auto"
     dtype: str = "auto"
+    quantization: str = "auto"  # auto (measured per machine), none, int8 — weight-only, CPU
+    speculative: bool = True  # prompt-lookup drafts verified in one forward (greedy only)
     fimTemplate: str = "auto"
     maxNewTokens: int = 64
     maxPromptTokens: int = 1536
@@ -52,6 +55,7 @@ class Settings:
             self.model,
             self.device,
             self.dtype,
+            self.quantization,
             self.fimTemplate,
             self.allowPickle,
             self.trustRemoteCode,
@@ -97,6 +101,10 @@ def _check(name: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 2:
             raise ValueError("must be a number between 0 and 2")
         return float(value)
+    if name == "quantization":
+        if value not in QUANTIZATION_MODES:
+            raise ValueError(f"must be one of {', '.join(QUANTIZATION_MODES)}")
+        return value
     if name == "multiline":
         if value not in MULTILINE_MODES:
             raise ValueError(f"must be one of {', '.join(MULTILINE_MODES)}")
@@ -116,7 +124,14 @@ def _check(name: str, value: Any) -> Any:
             except re.error as exc:
                 raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
         return tuple(value)
-    if name in ("kvReuse", "streaming", "allowPickle", "trustRemoteCode", "diagnostics"):
+    if name in (
+        "kvReuse",
+        "streaming",
+        "allowPickle",
+        "trustRemoteCode",
+        "diagnostics",
+        "speculative",
+    ):
         if not isinstance(value, bool):
             raise ValueError("must be true or false")
         return value

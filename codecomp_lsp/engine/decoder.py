@@ -7,82 +7,26 @@ decoding is wrong with a reused cache, and it cannot check for cancellation betw
 from __future__ import annotations
 
 import inspect
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import StrEnum
 
 import numpy as np
 import torch
 from transformers import DynamicCache
 
+from codecomp_lsp.engine.generation import (  # noqa: F401 - the decoder's public types
+    DRAFT_TOKENS,
+    CacheSlot,
+    Cancelled,
+    Candidate,
+    Finish,
+    GenerationRequest,
+    GenerationResult,
+    StopCheck,
+    StreamCallback,
+)
 from codecomp_lsp.engine.kvcache import PrefixCache, from_dynamic_cache, to_dynamic_cache
 from codecomp_lsp.engine.loader import LoadedModel
-
-# (candidate index, text so far) -> None; called on the worker thread.
-StreamCallback = Callable[[int, str], None]
-# text so far -> True to stop this candidate.
-StopCheck = Callable[[str], bool]
-
-
-class Cancelled(Exception):
-    """The request was cancelled or superseded."""
-
-
-class Finish(StrEnum):
-    """Why a candidate stopped."""
-
-    STOP = "stop"  # a stop token or the stop check
-    LENGTH = "length"  # max_new_tokens
-    DEADLINE = "deadline"  # the request's time budget
-    CANCELLED = "cancelled"
-
-
-class CacheSlot(StrEnum):
-    """Prefix-cache keys of work that is not a document's completion (those use the uri)."""
-
-    HOVER = "__hover__"
-    QUICKFIX = "__quickfix__"
-    ACTION = "__action__"
-
-
-@dataclass
-class GenerationRequest:
-    key: str  # cache slot key: the document uri
-    prompt_ids: list[int]
-    max_new_tokens: int = 64
-    candidates: int = 1
-    temperature: float = 0.0  # 0 → greedy for the first candidate; others always sample
-    top_p: float = 0.95
-    seed: int = 0
-    stop_check: StopCheck | None = None
-    on_text: StreamCallback | None = None
-    on_finish: StreamCallback | None = None  # (candidate, final text) as each candidate ends
-    cancel: threading.Event = field(default_factory=threading.Event)
-    deadline: float | None = None  # time.monotonic() after which decoding stops early
-    reuse: bool = True
-
-
-@dataclass
-class Candidate:
-    text: str
-    token_ids: list[int]
-    mean_logprob: float
-    finish: Finish
-
-
-@dataclass
-class GenerationResult:
-    candidates: list[Candidate]
-    prompt_tokens: int
-    reused_tokens: int
-    prefilled_tokens: int
-    generated_tokens: int
-    prefill_ms: float
-    first_token_ms: float
-    total_ms: float
-    cancelled: bool = False
+from codecomp_lsp.engine.speculative import greedy_speculative
 
 
 def _sample(
@@ -103,18 +47,29 @@ def _sample(
 class Decoder:
     """Runs generation requests against one loaded model; call only from the worker thread."""
 
-    def __init__(self, loaded: LoadedModel, cache: PrefixCache, prefill_chunk: int = 512) -> None:
+    def __init__(
+        self,
+        loaded: LoadedModel,
+        cache: PrefixCache,
+        prefill_chunk: int = 512,
+        *,
+        speculative: bool = True,
+        draft_tokens: int = DRAFT_TOKENS,
+    ) -> None:
         self.loaded = loaded
         self.cache = cache
         self.prefill_chunk = prefill_chunk
+        self.speculative = speculative
+        self.draft_tokens = draft_tokens
         # transformers 5.24 renamed `past_key_values` to `cache` model by model (the old name warns).
         params = inspect.signature(loaded.model.forward).parameters
         self._cache_arg = "cache" if "cache" in params else "past_key_values"
 
-    def _forward(self, ids: torch.Tensor, past: DynamicCache) -> torch.Tensor:
+    def _forward(self, ids: torch.Tensor, past: DynamicCache, keep: int = 1) -> torch.Tensor:
+        """Logits of the last `keep` positions ([batch, vocab] when keep is 1)."""
         kwargs = {self._cache_arg: past}
-        out = self.loaded.model(input_ids=ids, use_cache=True, logits_to_keep=1, **kwargs)
-        return out.logits[:, -1, :]
+        out = self.loaded.model(input_ids=ids, use_cache=True, logits_to_keep=keep, **kwargs)
+        return out.logits[:, -1, :] if keep == 1 else out.logits[0]
 
     def _store(self, key: str, tokens: np.ndarray, past: DynamicCache, row: int = 0) -> None:
         length = min(len(tokens), past.get_seq_length())
@@ -155,6 +110,8 @@ class Decoder:
         prefill_ms = (time.perf_counter() - started) * 1000
 
         n = max(1, req.candidates)
+        if n == 1 and req.temperature <= 0 and self.speculative:
+            return greedy_speculative(self, req, ids, past, logits, reused, started, prefill_ms)
         if n > 1:
             past.batch_repeat_interleave(n)
             logits = logits.expand(n, -1)
@@ -168,7 +125,7 @@ class Decoder:
         reported = [False] * n
         fed = [0] * n  # generated tokens of each row that are inside the cache
         first_token_ms = 0.0
-        step = 0
+        step = forwards = 0
         while True:
             logprobs = torch.log_softmax(logits.float(), dim=-1).cpu()
             greedy = logprobs.argmax(dim=-1)
@@ -223,6 +180,7 @@ class Decoder:
                 if finish[r] is None:
                     fed[r] += 1
             logits = self._forward(feed, past)
+            forwards += 1
 
         if reuse:
             # Keep prompt + the first candidate's tokens, so accepting it costs nothing next time.
@@ -250,4 +208,5 @@ class Decoder:
             first_token_ms=first_token_ms,
             total_ms=(time.perf_counter() - started) * 1000,
             cancelled=any(f == Finish.CANCELLED for f in finish),
+            forwards=forwards,
         )

@@ -21,6 +21,7 @@ from codecomp_lsp.engine.loader import (
     pick_device,
     pick_dtype,
 )
+from codecomp_lsp.engine.precision import PrecisionChoice, apply_precision
 from codecomp_lsp.engine.stats import Stats
 from codecomp_lsp.engine.worker import Job, ModelWorker
 from codecomp_lsp.modelstore.pull import pull
@@ -60,6 +61,7 @@ class Engine:
         self.state = EngineState.IDLE
         self.error: str | None = None  # why the chosen model is not the one answering, or none is
         self.choice: ModelChoice | None = None  # the model answering, and why it was chosen
+        self.precision: PrecisionChoice | None = None  # int8 or dense per call size, and why
         self._model_key: tuple[Any, ...] | None = None
         self.ready = threading.Event()
         self._builders: dict[int, PromptBuilder] = {}  # by prompt budget; one token cache
@@ -154,7 +156,10 @@ class Engine:
             allow_pickle=settings.allowPickle,
             trust_remote_code=settings.trustRemoteCode,
         )
-        self.decoder = Decoder(self.loaded, self.cache)
+        self.precision = apply_precision(
+            self.loaded.model, self.loaded.device, settings.quantization, source=spec
+        )
+        self.decoder = Decoder(self.loaded, self.cache, speculative=settings.speculative)
         self.state = EngineState.READY
 
     def submit(
@@ -208,6 +213,9 @@ class Engine:
             reusedTokens=result.reused_tokens,
             prefilledTokens=result.prefilled_tokens,
             generatedTokens=result.generated_tokens,
+            draftedTokens=result.drafted_tokens,
+            acceptedTokens=result.accepted_tokens,
+            decodeForwards=result.forwards,
         )
         self.stats.first_token(result.first_token_ms)
         return result
@@ -220,6 +228,7 @@ class Engine:
             "error": self.error,
             "choiceReason": choice.reason if choice else None,
             "loadSeconds": round(loaded.load_seconds, 2) if loaded else None,
+            "precision": self.precision.describe() if loaded and self.precision else None,
             "fallback": bool(choice and choice.fallback),
             "model": loaded.name if loaded else None,
             "device": str(loaded.device) if loaded else None,

@@ -30,6 +30,9 @@ class Stats:
         "reusedTokens",
         "prefilledTokens",
         "generatedTokens",
+        "draftedTokens",  # prompt-lookup drafts proposed
+        "acceptedTokens",  # … and confirmed by the model
+        "decodeForwards",  # forward passes while decoding (speculative steps count once)
     )
 
     def __init__(self, window: int = 1000) -> None:

@@ -42,6 +42,7 @@ def stats_snapshot(ls: CodecompServer) -> dict[str, Any]:
         modelReason=info["choiceReason"],
         modelFallback=info["fallback"],
         modelLoadSeconds=info["loadSeconds"],
+        precision=info["precision"],
         dtype=info["dtype"],
         template=info["template"],
         cacheEntries=info["cacheEntries"],
