@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from codecomp_lsp.engine.decoder import Decoder, GenerationRequest, GenerationResult
+from codecomp_lsp.engine.decoder import DRAFT_TOKENS, Decoder, GenerationRequest, GenerationResult
 from codecomp_lsp.engine.kvcache import PrefixCache
 from codecomp_lsp.engine.loader import (
     LoadedModel,
@@ -22,6 +22,7 @@ from codecomp_lsp.engine.loader import (
     pick_dtype,
 )
 from codecomp_lsp.engine.precision import PrecisionChoice, apply_precision
+from codecomp_lsp.engine.quantize import ALWAYS
 from codecomp_lsp.engine.stats import Stats
 from codecomp_lsp.engine.worker import Job, ModelWorker
 from codecomp_lsp.modelstore.pull import pull
@@ -159,7 +160,16 @@ class Engine:
         self.precision = apply_precision(
             self.loaded.model, self.loaded.device, settings.quantization, source=spec
         )
-        self.decoder = Decoder(self.loaded, self.cache, speculative=settings.speculative)
+        # A verification forward must run on the weights a single step runs on (else the drafts
+        # could change the greedy output): keep it within the int8 call sizes.
+        rows = self.precision.int8_rows
+        drafts = DRAFT_TOKENS if rows <= 0 or rows >= ALWAYS else min(DRAFT_TOKENS, rows - 1)
+        self.decoder = Decoder(
+            self.loaded,
+            self.cache,
+            speculative=settings.speculative and drafts > 0,
+            draft_tokens=drafts,
+        )
         self.state = EngineState.READY
 
     def submit(
