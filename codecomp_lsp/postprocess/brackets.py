@@ -26,8 +26,17 @@ def state_after(language: str | None, text: str) -> ScanState:
 
 
 def prefix_state(ctx: CursorContext) -> ScanState:
-    """The lexer state at the cursor."""
-    return state_after(ctx.language, ctx.before + ctx.line_prefix)
+    """The lexer state at the cursor.
+
+    `before` (whole lines, unchanged while typing on a line) is scanned once and cached; only the
+    cursor line's prefix is scanned per keystroke. No token of the scanner spans a newline, so
+    resuming after `before`'s last "\n" is the same as scanning the concatenation.
+    """
+    if not ctx.before.endswith("\n"):
+        return state_after(ctx.language, ctx.before + ctx.line_prefix)
+    state = state_after(ctx.language, ctx.before)
+    scan(ctx.line_prefix, syntax_for(ctx.language), state)
+    return state
 
 
 def following_text(ctx: CursorContext) -> str:

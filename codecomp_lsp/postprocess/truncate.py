@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from codecomp_lsp.context.languages import spec_by_name
 from codecomp_lsp.context.types import CursorContext
-from codecomp_lsp.postprocess.brackets import state_after
+from codecomp_lsp.postprocess.brackets import prefix_state, state_after
 from codecomp_lsp.postprocess.indentation import leading_ws, width
 from codecomp_lsp.postprocess.scanner import scan, syntax_for
 
@@ -72,7 +72,7 @@ def _brace_block(lines: list[str], ctx: CursorContext) -> str:
     `} else {` stops right after the `}`; `});` is kept whole.
     """
     syntax = syntax_for(ctx.language)
-    state = state_after(ctx.language, ctx.before + ctx.line_prefix)
+    state = prefix_state(ctx)
     base = len(state.stack)
     text = "\n".join(lines)
     offset = 0
