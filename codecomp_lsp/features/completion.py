@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
+from itertools import accumulate
 
 from codecomp_lsp.context.cursor import extract_context
 from codecomp_lsp.context.languages import LanguageSpec, language_for
+from codecomp_lsp.context.parsed import parsed
 from codecomp_lsp.context.snippets import collect_snippets
 from codecomp_lsp.context.types import CursorContext
 from codecomp_lsp.engine.decoder import Cancelled, Finish, GenerationRequest, GenerationResult
@@ -34,9 +37,23 @@ MAX_BLOCK_LINES = 16
 @dataclass(frozen=True)
 class DocumentSnapshot:
     uri: str
-    text: str
+    text: str  # "\n" line endings
     language_id: str | None = None
     version: int | None = None
+    # Where each line of `text` starts, when the caller already knows (the document store does).
+    starts: Sequence[int] | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def line_starts(self) -> Sequence[int]:
+        """Code-point offset of each line's first character."""
+        if self.starts is not None:
+            return self.starts
+        return [0, *accumulate(len(line) + 1 for line in self.text.split("\n"))][:-1]
+
+    def line_offset(self, line: int) -> int:
+        """Offset of the start of `line` (the text's length past the last line)."""
+        starts = self.line_starts
+        return starts[max(0, line)] if line < len(starts) else len(self.text)
 
 
 @dataclass
@@ -81,26 +98,18 @@ class _Shown:
     text: str
 
 
-def _line_window(text: str, line: int) -> tuple[str, int, int]:
+def _line_window(doc: DocumentSnapshot, line: int) -> tuple[str, int, int]:
     """The text of the lines around `line`, the cursor line inside it, and the first line's number."""
-    lines = text.split("\n")
-    line = max(0, min(line, len(lines) - 1))
+    starts = doc.line_starts
+    count = len(starts)
+    line = max(0, min(line, count - 1))
     start = max(0, line - WINDOW_LINES_BEFORE)
     start -= start % LINE_STEP
-    end = min(len(lines), line + WINDOW_LINES_AFTER + 1)
-    if start == 0 and end == len(lines):
-        return text, line, 0
-    return "\n".join(lines[start:end]), line - start, start
-
-
-def _offset_of(text: str, line: int, character: int) -> int:
-    offset = 0
-    for _ in range(line):
-        nl = text.find("\n", offset)
-        if nl < 0:
-            return len(text)
-        offset = nl + 1
-    return offset + character
+    end = min(count, line + WINDOW_LINES_AFTER + 1)
+    if start == 0 and end == count:
+        return doc.text, line, 0
+    stop = starts[end] - 1 if end < count else len(doc.text)  # without the last line's "\n"
+    return doc.text[starts[start] : stop], line - start, start
 
 
 def _leading_ws(s: str) -> str:
@@ -150,7 +159,7 @@ class CompletionService:
         if shown is None or shown.line != query.line:
             return None
         text = query.doc.text
-        start = _offset_of(text, query.line, 0)
+        start = query.doc.line_offset(query.line)
         end = text.find("\n", start)
         line_text = text[start:] if end < 0 else text[start:end]
         line_prefix, line_suffix = line_text[: query.character], line_text[query.character :]
@@ -192,7 +201,7 @@ class CompletionService:
         settings = self.settings()
         doc = query.doc
         spec = language_for(doc.language_id, doc.uri)
-        window, line, _ = _line_window(doc.text, query.line)
+        window, line, first = _line_window(doc, query.line)
         prefix_budget, suffix_budget, snippet_budget = builder.budgets()
         others = [
             (d.uri, d.text, language_for(d.language_id, d.uri))
@@ -204,6 +213,9 @@ class CompletionService:
             # changes when documents open or close, so the window stays stable while typing.
             prefix_budget += snippet_budget
             snippet_budget = 0
+        # The window's tree, reparsed from the last keystroke's in proportion to the edit; the
+        # parse check finds it in the same cache.
+        tree = parsed(window, spec, base=("window", doc.uri)).tree if spec is not None else None
         ctx = extract_context(
             window,
             line,
@@ -213,6 +225,7 @@ class CompletionService:
             prefix_budget=prefix_budget,
             suffix_budget=suffix_budget,
             line_step=LINE_STEP,
+            tree=tree,
         )
         if settings.multiline != "auto":
             ctx = replace(ctx, multiline=settings.multiline == "always")
@@ -226,7 +239,9 @@ class CompletionService:
                 budget=snippet_budget,
             )
             ctx = replace(ctx, snippets=snippets)
-        return ctx, window, _offset_of(window, line, ctx.character), spec
+        starts = doc.line_starts
+        offset = starts[ctx.line + first] - starts[first] + ctx.character
+        return ctx, window, offset, spec
 
     def complete(self, query: CompletionQuery) -> CompletionOutcome:
         settings = self.settings()
@@ -309,7 +324,7 @@ class CompletionService:
         suggestions = [Suggestion(text, scores[text], penalty) for text, penalty in ranked]
         incomplete = any(c.finish in (Finish.DEADLINE, Finish.LENGTH) for c in result.candidates)
         if suggestions:
-            head_end = _offset_of(doc.text, query.line, 0)
+            head_end = doc.line_offset(query.line)
             with self._lock:
                 self._shown[doc.uri] = _Shown(
                     query.line,

@@ -184,11 +184,16 @@ def problems_in_tree(tree: tree_sitter.Tree, text: str, spec: LanguageSpec) -> l
     return out
 
 
-def find_problems(text: str, spec: LanguageSpec | None) -> list[Problem]:
-    """Syntax problems of a document ("\\n" line endings), in document order."""
+def find_problems(text: str, spec: LanguageSpec | None, uri: str | None = None) -> list[Problem]:
+    """Syntax problems of a document ("\\n" line endings), in document order.
+
+    With the document's `uri`, its tree is reparsed incrementally from the last version's.
+    """
     if spec is None:
         return []
-    return problems_in_tree(parsed(text, spec).tree, text, spec)  # shared with code actions
+    base = ("document", uri) if uri is not None else None
+    tree = parsed(text, spec, base=base).tree  # shared with code actions
+    return problems_in_tree(tree, text, spec)
 
 
 class DiagnosticsScheduler:

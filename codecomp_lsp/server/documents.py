@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from lsprotocol import types
 
 from codecomp_lsp.context.languages import LanguageSpec, language_for
+from codecomp_lsp.context.parsed import forget_bases
 from codecomp_lsp.features.completion import DocumentSnapshot
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -119,9 +120,11 @@ class Document:
             if end < start:
                 start, end = end, start
             self.text = self.text[:start] + change.text + self.text[end:]
+            if self._starts is not None:
+                self._starts = _edited_starts(self._starts, self.text, start, end, len(change.text))
         else:
             self.text = change.text
-        self._starts = None
+            self._starts = None
         self._snapshot = None
 
     @property
@@ -134,9 +137,31 @@ class Document:
         stale = self._snapshot is None or self._snapshot.text is not self.text
         if stale or self._snapshot.view.version != self.version:
             spec = language_for(self.language_id, self.uri) if self.usable else None
-            view = DocumentSnapshot(self.uri, normalized(self.text), self.language_id, self.version)
+            text = normalized(self.text)
+            # Same text, same lines: the line starts computed for position conversions serve.
+            starts = self.line_starts if text is self.text else None
+            view = DocumentSnapshot(self.uri, text, self.language_id, self.version, starts)
             self._snapshot = Snapshot(self, self.text, view, spec)
         return self._snapshot
+
+
+def _edited_starts(starts: list[int], text: str, start: int, end: int, inserted: int) -> list[int]:
+    """The line starts of `text`, which is the text `starts` describes with [start, end) replaced
+    by `inserted` code points: only the lines around the edit are scanned again.
+
+    A line start `s` depends on text[s - 2 : s + 1] ("\r\n" is one ending, "\r" alone another),
+    so the starts before `start` stand, those from `end + 2` on shift, and the rest are found again.
+    """
+    new_end = start + inserted
+    head = bisect.bisect_left(starts, start)
+    tail = bisect.bisect_left(starts, end + 2)
+    found = [
+        m.end()
+        for m in _NEWLINE.finditer(text, max(0, start - 2), min(len(text), new_end + 3))
+        if start <= m.end() < new_end + 2
+    ]
+    delta = inserted - (end - start)
+    return [*starts[: max(1, head)], *found, *(s + delta for s in starts[tail:])]
 
 
 def normalized(text: str) -> str:
@@ -188,6 +213,8 @@ class DocumentStore:
 
     def close(self, uri: str) -> None:
         self.docs.pop(uri, None)
+        # The versions kept for incremental parsing: the document's own and its windows'.
+        forget_bases(lambda name: isinstance(name, tuple) and name[-1:] == (uri,))
 
     def get(self, uri: str) -> Document | None:
         return self.docs.get(uri)

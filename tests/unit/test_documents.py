@@ -400,3 +400,29 @@ def test_store_change_unknown_uri_and_close() -> None:
     store.close("file:///a")
     assert store.get("file:///a") is None
     store.close("file:///a")  # closing twice is harmless
+
+
+@pytest.mark.parametrize("seed", range(50))
+def test_line_starts_follow_edits_as_a_full_scan_would(seed: int) -> None:
+    import random
+
+    from codecomp_lsp.server.documents import Document
+
+    rnd = random.Random(seed)
+    pieces = ["\r", "\n", "\r\n", "a", "bc", "é😀", "\r\r\n\n", ""]
+    text = "".join(rnd.choice(pieces) for _ in range(rnd.randrange(30)))
+    doc = Document("file:///edit.txt", text, encoding=types.PositionEncodingKind.Utf32)
+    for _ in range(20):
+        doc.line_starts  # noqa: B018 - computed, so the edit updates it instead of rescanning
+        start = rnd.randrange(len(doc.text) + 1)
+        end = rnd.randrange(start, len(doc.text) + 1)
+        new = "".join(rnd.choice(pieces) for _ in range(rnd.randrange(4)))
+        first, last = doc.position_at(start), doc.position_at(end)
+        # (an offset between "\r" and "\n" has no position: it is the line's end)
+        start, end = doc.offset_at(first, strict=False), doc.offset_at(last, strict=False)
+        doc.apply_change(
+            types.TextDocumentContentChangePartial(range=types.Range(first, last), text=new)
+        )
+        assert doc.text == text[:start] + new + text[end:]
+        text = doc.text
+        assert doc.line_starts == Document("file:///fresh.txt", text).line_starts

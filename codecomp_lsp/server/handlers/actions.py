@@ -157,7 +157,7 @@ async def code_actions(
     automatic = params.context.trigger_kind == types.CodeActionTriggerKind.Automatic
     out: list[types.CodeAction | types.Command] = []
     if _wanted(only, types.CodeActionKind.QuickFix):
-        found = await problems(snap.view.text, snap.spec)
+        found = await problems(snap.view.text, snap.spec, snap.view.uri)
         near = [p for p in found if p.start_line <= end[0] and p.end_line >= start[0]]
         # One budget for the whole list, however many problems are near.
         deadline = time.monotonic() + ls.settings.quickFixTimeBudgetMs / 1000

@@ -18,10 +18,10 @@ log = logging.getLogger(__name__)
 THREAD_PARSE_CHARS = 200_000  # parse bigger documents off the event loop
 
 
-async def problems(text: str, spec: LanguageSpec) -> list[Problem]:
+async def problems(text: str, spec: LanguageSpec, uri: str | None = None) -> list[Problem]:
     if len(text) > THREAD_PARSE_CHARS:
-        return await asyncio.to_thread(find_problems, text, spec)
-    return find_problems(text, spec)
+        return await asyncio.to_thread(find_problems, text, spec, uri)
+    return find_problems(text, spec, uri)
 
 
 class Diagnostics:
@@ -58,7 +58,7 @@ class Diagnostics:
             return
         snap = doc.snapshot()
         try:
-            found = await problems(snap.view.text, snap.spec) if snap.spec is not None else []
+            found = await problems(snap.view.text, snap.spec, uri) if snap.spec is not None else []
         except Exception:  # noqa: BLE001 - diagnostics must never take the server down
             log.exception("syntax diagnostics failed for %s", uri)
             return
