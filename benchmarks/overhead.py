@@ -5,13 +5,15 @@ per keystroke, each stage the server runs around the model, with the package's o
 
 1. LSP decode + document update: the didChange and inlineCompletion messages as bytes → JSON →
    lsprotocol params (pygls' converter), the edit applied to the document store, the position
-   converted, and the request's text snapshot checks (codecomp_lsp/server/app.py).
+   converted, and the version's snapshot (codecomp_lsp/server/handlers/completion.py).
 2. typed-ahead check: whether the suggestion on screen already answers the keystroke.
-3. cursor context: the line window and tree-sitter context (CompletionService.context_for →
-   codecomp_lsp/context/cursor.py extract_context), token counting included.
+3. cursor context: the line window, its tree (reparsed incrementally from the last keystroke's)
+   and the tree-sitter context (CompletionService.context_for → codecomp_lsp/context/cursor.py
+   extract_context), token counting included.
 4. prompt building: codecomp_lsp/prompt/builder.py PromptBuilder.build.
 5. post-processing of one candidate (the true rest of the line, then the next line, as a model
-   would write it): clean_completion, the secret filter and the parse check.
+   would write it): clean_completion, the secret filter and the parse check (the candidate
+   inserted into the window's tree, reparsed incrementally).
 6. LSP encode: the InlineCompletionList to JSON bytes.
 
     python benchmarks/overhead.py --model PATH [--file F] [--lines 5000] [--out benchmarks/results/overhead.md]
@@ -95,9 +97,10 @@ def measure(
 
     from codecomp_lsp.engine.stats import Stats
     from codecomp_lsp.features.completion import (
+        CompletionOutcome,
         CompletionQuery,
         CompletionService,
-        DocumentSnapshot,
+        Suggestion,
         _Shown,
     )
     from codecomp_lsp.postprocess.parse_check import rank_candidates
@@ -105,6 +108,7 @@ def measure(
     from codecomp_lsp.postprocess.secrets import find_secret_in
     from codecomp_lsp.prompt.builder import PromptBuilder
     from codecomp_lsp.prompt.templates import detect_template, template_by_name
+    from codecomp_lsp.server import convert
     from codecomp_lsp.server.documents import DocumentStore
     from codecomp_lsp.settings import Settings
 
@@ -169,16 +173,16 @@ def measure(
         inline_params = converter.structure(
             unframe(request)["params"], types.InlineCompletionParams
         )
-        line, character = doc.to_codepoints(inline_params.position)
-        snapshot_text = doc.text
-        if "\r" in snapshot_text:
-            snapshot_text = snapshot_text.replace("\r\n", "\n").replace("\r", "\n")
-        snapshot_text.encode("utf-8")
+        line, character = convert.codepoints(doc, inline_params.position, strict=True)
+        snap = doc.snapshot()
+        if not doc.usable:  # the handler's check: binary or too big is not completed
+            raise ValueError(f"{path} is not a document the server completes")
         query = CompletionQuery(
-            doc=DocumentSnapshot(uri, snapshot_text, doc.language_id, doc.version),
+            doc=snap.view,
             line=line,
             character=character,
             automatic=True,
+            open_docs=[other.view for other in store.others(uri)],
         )
         stamps.append(time.perf_counter())
         # 2. typed-ahead
@@ -201,21 +205,18 @@ def measure(
         ranked = rank_candidates(kept, window, offset, spec) if kept else []
         stamps.append(time.perf_counter())
         # 6. response
-        pos = doc.position_at(doc.line_starts[line] + character)
+        outcome = CompletionOutcome([Suggestion(t, 0.0, penalty) for t, penalty in ranked])
         result = types.InlineCompletionList(
-            items=[
-                types.InlineCompletionItem(insert_text=t, range=types.Range(start=pos, end=pos))
-                for t, _ in ranked
-            ]
+            items=convert.inline_items(doc, (line, character), outcome)
         )
         json.dumps(
             {"jsonrpc": "2.0", "id": index + 1, "result": converter.unstructure(result)}
         ).encode("utf-8")
         stamps.append(time.perf_counter())
         if ranked:  # what the server remembers for typed-ahead
-            head_end = doc.line_starts[line]
+            head_end = snap.view.line_offset(line)
             service._shown[uri] = _Shown(
-                line, snapshot_text[:head_end], ctx.line_prefix, ctx.line_suffix, ranked[0][0]
+                line, snap.view.text[:head_end], ctx.line_prefix, ctx.line_suffix, ranked[0][0]
             )
         if index >= warmup:
             for stage, t0, t1 in zip(STAGES, stamps, stamps[1:], strict=False):
