@@ -12,7 +12,7 @@ costs about what one token costs, so every accepted token is nearly free.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -27,8 +27,17 @@ from codecomp_lsp.engine.generation import (
     GenerationResult,
 )
 
-if TYPE_CHECKING:
-    from codecomp_lsp.engine.decoder import Decoder
+
+class Stepper(Protocol):
+    """What this loop needs of the decoder (decoder.py calls in; this module does not import it)."""
+
+    loaded: Any
+    draft_tokens: int
+
+    def _forward(self, ids: torch.Tensor, past: DynamicCache, keep: int = 1) -> torch.Tensor: ...
+
+    def _store(self, key: str, tokens: np.ndarray, past: DynamicCache, row: int = 0) -> None: ...
+
 
 NGRAM_MAX = 3
 
@@ -47,7 +56,7 @@ def draft(history: np.ndarray, k: int) -> list[int]:
 
 
 def greedy_speculative(
-    decoder: Decoder,
+    decoder: Stepper,
     req: GenerationRequest,
     ids: np.ndarray,
     past: DynamicCache,
