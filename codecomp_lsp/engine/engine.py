@@ -160,17 +160,21 @@ class Engine:
         self.precision = apply_precision(
             self.loaded.model, self.loaded.device, settings.quantization, source=spec
         )
-        # A verification forward must run on the weights a single step runs on (else the drafts
-        # could change the greedy output): keep it within the int8 call sizes.
-        rows = self.precision.int8_rows
-        drafts = DRAFT_TOKENS if rows <= 0 or rows >= ALWAYS else min(DRAFT_TOKENS, rows - 1)
-        self.decoder = Decoder(
-            self.loaded,
-            self.cache,
-            speculative=settings.speculative and drafts > 0,
-            draft_tokens=drafts,
-        )
+        drafts = self._draft_tokens() if settings.speculative else 0
+        self.decoder = Decoder(self.loaded, self.cache, speculative=drafts > 0, draft_tokens=drafts)
         self.state = EngineState.READY
+
+    def _draft_tokens(self) -> int:
+        """Drafts per verification, so that verifying gives what plain greedy steps give: the
+        int8 kernel computes each row alone (measured identical), so stay within its call sizes;
+        dense fp32 matches too; dense bf16/fp16 does not (GEMV and GEMM round differently)."""
+        assert self.loaded is not None and self.precision is not None
+        rows = self.precision.int8_rows
+        if rows >= ALWAYS:
+            return DRAFT_TOKENS
+        if rows > 1:
+            return min(DRAFT_TOKENS, rows - 1)
+        return DRAFT_TOKENS if rows <= 0 and self.loaded.dtype == torch.float32 else 0
 
     def submit(
         self,
