@@ -237,6 +237,7 @@ def _completer(spec: str, args: argparse.Namespace):  # noqa: ANN202
         None if spec == "default" else spec,
         device=args.device or "auto",
         server_defaults=args.server_defaults,
+        quantization=args.quantization,
     )
 
 
@@ -327,6 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="default",
         help="comma-separated: default (no model setting: the best pulled model, else "
         "codecomp-tiny), ngram, a catalog name, or a model directory / .gguf",
+    )
+    evaluate.add_argument(
+        "--quantization", default="auto", choices=["auto", "none", "int8"], help="weight precision"
     )
     evaluate.add_argument(
         "--server-defaults",

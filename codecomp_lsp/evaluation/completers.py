@@ -26,6 +26,7 @@ class ModelCompleter:
         device: str = "auto",
         max_new_tokens: int = 48,
         server_defaults: bool = False,
+        quantization: str = "auto",
     ) -> None:
         """`server_defaults`: the settings a server started with none uses (multi-line where
         the syntax tree says so, the 5 s time budget) — what a user gets; otherwise single-line
@@ -34,7 +35,9 @@ class ModelCompleter:
         from codecomp_lsp.features.completion import CompletionService
 
         if server_defaults:
-            self.settings = replace(Settings(), model=model, device=device, candidates=1)
+            self.settings = replace(
+                Settings(), model=model, device=device, candidates=1, quantization=quantization
+            )
         else:
             self.settings = replace(
                 Settings(),
@@ -44,6 +47,7 @@ class ModelCompleter:
                 candidates=1,
                 maxNewTokens=max_new_tokens,
                 timeBudgetMs=60000,
+                quantization=quantization,
             )
         self.engine = Engine()
         self.engine.load(self.settings)
