@@ -8,8 +8,9 @@ import sys
 import time
 
 from codecomp_lsp.modelstore.catalog import CatalogEntry, load_catalog
+from codecomp_lsp.modelstore.listing import catalog_listing
 from codecomp_lsp.modelstore.progress import ProgressBar, human_bytes
-from codecomp_lsp.modelstore.resolve import choose_model, recommended
+from codecomp_lsp.modelstore.resolve import recommended
 from codecomp_lsp.modelstore.store import InstallState, ModelStore, ModelStoreError, models_dir
 
 
@@ -42,30 +43,13 @@ def _entry(name: str) -> CatalogEntry:
 
 
 def _list(args: argparse.Namespace) -> int:
-    store = ModelStore()
     from codecomp_lsp.engine.loader import pick_device
 
-    device = pick_device("auto").type
-    default = choose_model(None, device, store)
-    rows = []
-    for entry in load_catalog().entries:
-        status = store.status(entry)
-        rows.append(
-            {
-                "name": entry.name,
-                "family": entry.family,
-                "parameters": entry.parameters,
-                "quantization": entry.quantization,
-                "sizeBytes": entry.size,
-                "license": entry.license,
-                "state": str(status.state),
-                "path": str(status.path) if status.path else None,
-                "diskBytes": status.disk_bytes,
-                "default": entry.name == default.name,
-            }
-        )
+    store = ModelStore()
+    listing = catalog_listing(pick_device("auto").type, store)
+    rows = listing["models"]
     if args.json:
-        print(json.dumps({"modelsDir": str(store.root), "models": rows}, indent=2))
+        print(json.dumps(listing, indent=2))
         return 0
     header = ("NAME", "FAMILY", "PARAMS", "QUANT", "SIZE", "LICENSE", "STATE", "WHERE")
     table = [header]
@@ -87,7 +71,8 @@ def _list(args: argparse.Namespace) -> int:
     for r in table:
         print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
     print(
-        f"\n* answers when no model is configured ({default.reason}); models live in {store.root}"
+        f"\n* answers when no model is configured ({listing['defaultReason']}); "
+        f"models live in {store.root}"
     )
     return 0
 

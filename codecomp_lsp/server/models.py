@@ -14,10 +14,11 @@ from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 from codecomp_lsp.engine.engine import Engine, EngineState
 from codecomp_lsp.engine.loader import pick_device, pick_dtype
 from codecomp_lsp.modelstore.catalog import load_catalog
+from codecomp_lsp.modelstore.listing import catalog_listing
 from codecomp_lsp.modelstore.progress import human_bytes
 from codecomp_lsp.modelstore.pull import pull
 from codecomp_lsp.modelstore.resolve import choose_model, recommended
-from codecomp_lsp.modelstore.store import InstallState, ModelStore, ModelStoreError
+from codecomp_lsp.modelstore.store import ModelStoreError
 from codecomp_lsp.server.progress import WorkProgress
 
 if TYPE_CHECKING:
@@ -151,30 +152,8 @@ class ModelControl:
 
     # -- the model requests ------------------------------------------------------------------
     def models(self) -> dict[str, Any]:
-        store = ModelStore()
-        device = pick_device("auto").type
-        default = choose_model(None, device, store)
         choice = self.engine.choice
-        rows = []
-        for entry in load_catalog().entries:
-            status = store.status(entry)
-            rows.append(
-                {
-                    "name": entry.name,
-                    "description": entry.description,
-                    "family": entry.family,
-                    "parameters": entry.parameters,
-                    "quantization": entry.quantization,
-                    "sizeBytes": entry.size,
-                    "license": entry.license,
-                    "state": str(status.state),
-                    "installed": status.state in (InstallState.INSTALLED, InstallState.BUILT_IN),
-                    "path": str(status.path) if status.path else None,
-                    "default": entry.name == default.name,
-                    "inUse": bool(choice and choice.name == entry.name),
-                }
-            )
-        return {"modelsDir": str(store.root), "recommended": recommended(device), "models": rows}
+        return catalog_listing(pick_device("auto").type, in_use=choice.name if choice else None)
 
     async def pull(self, name: Any) -> dict[str, Any]:
         if not isinstance(name, str) or not name:
