@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 WIN = 0.95  # int8 must be at least 5% faster to be used for a call size
 PREFILL_ROWS = 256
 VERIFY_ROWS = 8
+# Below this, `auto` keeps the dense weights: such a model decodes in a few ms anyway, and int8's
+# rounding moves a small model's greedy choices more (it changed codecomp-tiny's answers).
+AUTO_MIN_PARAMETERS = 100_000_000
 
 
 @dataclass
@@ -118,13 +121,21 @@ def _save_int8(path: Path, model: Any) -> None:
     os.replace(tmp, path)
 
 
-def apply_precision(model: Any, device: torch.device, mode: str, source: str) -> PrecisionChoice:
+def apply_precision(
+    model: Any,
+    device: torch.device,
+    mode: str,
+    source: str,
+    min_parameters: int = AUTO_MIN_PARAMETERS,
+) -> PrecisionChoice:
     """Quantize (or not) a loaded model per `mode`; on the CPU only (the kernel is a CPU one)."""
     dense = str(next(model.parameters()).dtype).removeprefix("torch.")
     if mode == "none":
         return PrecisionChoice(dense, 0, "setting")
     if device.type != "cpu":
         return PrecisionChoice(dense, 0, "not on this device")
+    if mode == "auto" and sum(p.numel() for p in model.parameters()) < min_parameters:
+        return PrecisionChoice(dense, 0, "small model")
     key = _model_key(model, source)
     choice_file = _cache_dir() / f"{key}.json"
     weights_file = _cache_dir() / f"{key}.int8.safetensors"

@@ -31,7 +31,9 @@ def _fit(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Cached int8 weights when they have the right shape, else a fresh quantization."""
     if cached is not None and cached[0].shape == weight.shape and cached[0].dtype == torch.int8:
-        return cached[0], cached[1].float()
+        # A fresh allocation: tensors read from a safetensors file can sit at any offset, and the
+        # kernel's vector loads crash on an unaligned one (seen: a segfault on the cached weights).
+        return cached[0].clone(), cached[1].float()
     return int8_weights(weight)
 
 

@@ -14,12 +14,14 @@ from codecomp_lsp.engine.quantize import ALWAYS, dual_linears
 
 def test_auto_measures_then_reuses_the_choice_and_the_int8_weights(tiny_model_dir: Path) -> None:
     first = load_model(str(tiny_model_dir), dtype="float32")
-    choice = apply_precision(first.model, torch.device("cpu"), "auto", source="fixture")
+    small = apply_precision(first.model, torch.device("cpu"), "auto", source="fixture")
+    assert small.source == "small model" and small.int8_rows == 0  # the fixture stays dense
+    choice = apply_precision(first.model, torch.device("cpu"), "auto", "fixture", min_parameters=0)
     assert choice.source == "measured"
     assert {"decode.dense", "decode.int8", "prefill.dense", "prefill.int8"} <= set(choice.ms)
     assert all(layer.int8_rows == choice.int8_rows for layer in dual_linears(first.model))
     second = load_model(str(tiny_model_dir), dtype="float32")
-    again = apply_precision(second.model, torch.device("cpu"), "auto", source="fixture")
+    again = apply_precision(second.model, torch.device("cpu"), "auto", "fixture", min_parameters=0)
     assert again.source == "cached" and again.int8_rows == choice.int8_rows
     if choice.int8_rows > 0:
         assert list(_cache_dir().glob("*.int8.safetensors"))
