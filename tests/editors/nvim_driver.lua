@@ -213,7 +213,9 @@ function steps.ready(ctx)
   local started = uv.now()
   while uv.now() - started < 60000 do
     local response = request(client, "codecomp/stats", vim.empty_dict(), 10000)
-    if response and response.result and response.result.modelState ~= "loading" then
+    local state = response and response.result and response.result.modelState
+    -- "idle" comes before the load starts, "pulling" and "loading" during it.
+    if state == "ready" or state == "failed" then
       stats = response.result
       break
     end
