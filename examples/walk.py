@@ -12,5 +12,6 @@ def list_python_files(root):
 
 
 def count_lines(path):
+    """Return the number of lines in the file at path."""
     with open(path, encoding="utf-8") as handle:
         

@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 . .venv/bin/activate
 codecomp models pull
-codecomp complete examples/walk.py --line 15
+codecomp complete examples/walk.py --line 16
 codecomp complete examples/average.ts --line 7

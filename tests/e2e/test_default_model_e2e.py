@@ -51,7 +51,7 @@ def _complete(env: dict[str, str], file: str, line: int) -> dict:
 
 
 def test_the_default_model_completes_python_and_typescript_correctly(real_models) -> None:
-    python = _complete(real_models, "examples/walk.py", 15)
+    python = _complete(real_models, "examples/walk.py", 16)
     assert python["model"].startswith("qwen2.5-coder-") and python["modelError"] is None
     assert python["modelReason"].startswith("the best pulled model for")
     body = python["suggestions"][0]

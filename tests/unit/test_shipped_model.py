@@ -43,7 +43,7 @@ def test_codecomp_complete_uses_the_default_model_offline() -> None:
             "complete",
             str(REPO / "examples" / "walk.py"),
             "--line",
-            "14",
+            "16",
             "--json",
         ],
         capture_output=True,
