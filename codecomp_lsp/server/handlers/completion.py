@@ -124,10 +124,15 @@ def _stream(ls: CodecompServer, query: CompletionQuery, doc: Document, position:
     if ls.state.client.streams or ls.settings.streaming:
 
         def on_text(text: str) -> None:
-            if query.cancel.is_set():  # nothing after the cancellation's `done`
-                return
             message = {**params, "text": text, "done": False}
-            loop.call_soon_threadsafe(ls.protocol.notify, STREAM_METHOD, message)
+
+            def send() -> None:
+                # Checked on the event loop, where a cancellation sends its `done`: nothing after it.
+                if not query.cancel.is_set():
+                    ls.protocol.notify(STREAM_METHOD, message)
+
+            if not query.cancel.is_set():
+                loop.call_soon_threadsafe(send)
 
         query.on_text = on_text
 
