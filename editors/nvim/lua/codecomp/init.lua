@@ -486,8 +486,9 @@ function M.toggle(enable)
   return enable
 end
 
---- Calls codecomp/stats; callback(err, result). Synchronous (returns result, err) without one.
-function M.stats(callback, params)
+--- A request to the codecomp server: async with `callback(err, result)`, else synchronous
+--- (returns result, err within `timeout_ms`). Params default to an empty object.
+local function server_request(method, params, callback, timeout_ms)
   local client = M.client()
   if not client then
     local err = { message = "no codecomp client is running" }
@@ -499,16 +500,21 @@ function M.stats(callback, params)
   end
   params = params or vim.empty_dict()
   if callback then
-    compat.request(client, M.STATS_METHOD, params, function(err, result)
+    compat.request(client, method, params, function(err, result)
       callback(err, result)
     end)
     return
   end
-  local response, err = compat.request_sync(client, M.STATS_METHOD, params, 3000)
+  local response, err = compat.request_sync(client, method, params, timeout_ms or 3000)
   if not response then
     return nil, { message = err or "no answer" }
   end
   return response.result, response.err
+end
+
+--- Calls codecomp/stats; callback(err, result). Synchronous (returns result, err) without one.
+function M.stats(callback, params)
+  return server_request(M.STATS_METHOD, params, callback)
 end
 
 -- Models ----------------------------------------------------------------------------------------
@@ -516,28 +522,7 @@ end
 --- Calls codecomp/models (the catalog, what is pulled, the recommended model); callback(err, result).
 --- Synchronous (returns result, err) without one.
 function M.models(callback, timeout_ms)
-  local client = M.client()
-  if not client then
-    local err = { message = "no codecomp client is running" }
-    if callback then
-      callback(err, nil)
-      return
-    end
-    return nil, err
-  end
-  -- An empty object, not nil: the server wants params.
-  if callback then
-    compat.request(client, M.MODELS_METHOD, vim.empty_dict(), function(err, result)
-      callback(err, result)
-    end)
-    return
-  end
-  local response, err =
-    compat.request_sync(client, M.MODELS_METHOD, vim.empty_dict(), timeout_ms or 3000)
-  if not response then
-    return nil, { message = err or "no answer" }
-  end
-  return response.result, response.err
+  return server_request(M.MODELS_METHOD, nil, callback, timeout_ms)
 end
 
 --- The catalog's model names starting with `prefix` (for :CodecompPull completion).
