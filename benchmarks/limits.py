@@ -123,9 +123,9 @@ def model_shape(spec: str) -> ModelShape:
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    from codecomp_lsp.engine.loader import _source_kwargs
+    from codecomp_lsp.engine.loader import model_source
 
-    source, kwargs = _source_kwargs(spec)
+    source, kwargs = model_source(spec)
     config = AutoConfig.from_pretrained(source, local_files_only=True, **kwargs)
     with torch.device("meta"):
         model = AutoModelForCausalLM.from_config(config)

@@ -7,13 +7,13 @@ per keystroke, each stage the server runs around the model, with the package's o
    lsprotocol params (pygls' converter), the edit applied to the document store, the position
    converted, and the version's snapshot (codecomp_lsp/server/handlers/completion.py).
 2. typed-ahead check: whether the suggestion on screen already answers the keystroke.
-3. cursor context: the line window, its tree (reparsed incrementally from the last keystroke's)
-   and the tree-sitter context (CompletionService.context_for → codecomp_lsp/context/cursor.py
+3. cursor context: the line window, its tree when the block decision needs it (after a `:`, on
+   a blank line; reparsed incrementally from the last one) and the tree-sitter context (CompletionService.context_for → codecomp_lsp/context/cursor.py
    extract_context), token counting included.
 4. prompt building: codecomp_lsp/prompt/builder.py PromptBuilder.build.
 5. post-processing of one candidate (the true rest of the line, then the next line, as a model
-   would write it): clean_completion, the secret filter and the parse check (the candidate
-   inserted into the window's tree, reparsed incrementally).
+   would write it): clean_completion, the secret filter and the ranking (an inline request's lone
+   candidate is not parse-checked; two or more are, against the window's tree).
 6. LSP encode: the InlineCompletionList to JSON bytes.
 
     python benchmarks/overhead.py --model PATH [--file F] [--lines 5000] [--out benchmarks/results/overhead.md]
@@ -63,18 +63,9 @@ def default_file() -> Path:
 
 def load_tokenizer(spec: str) -> tuple[Any, int | None]:
     """The model's tokenizer and its position limit, without loading the weights."""
-    from transformers import AutoConfig, AutoTokenizer
+    from codecomp_lsp.engine import loader
 
-    from codecomp_lsp.engine.loader import _from_pretrained, _source_kwargs
-
-    source, kwargs = _source_kwargs(spec)
-    tokenizer = _from_pretrained(AutoTokenizer, source, kwargs)
-    try:
-        config = AutoConfig.from_pretrained(source, local_files_only=True, **kwargs)
-        limit = getattr(config.get_text_config(decoder=True), "max_position_embeddings", None)
-    except (OSError, ValueError):
-        limit = None
-    return tokenizer, limit
+    return loader.load_tokenizer(spec)
 
 
 def measure(
@@ -90,6 +81,7 @@ def measure(
     max_prompt_tokens: int = 1536,
     max_new_tokens: int = 32,
     fim_template: str = "auto",
+    candidates: int = 1,
 ) -> dict[str, list[float]]:
     """Milliseconds per stage for each keystroke of the replay (after `warmup` keystrokes)."""
     from lsprotocol import types
@@ -102,8 +94,8 @@ def measure(
         CompletionService,
         Suggestion,
         _Shown,
+        rank_suggestions,
     )
-    from codecomp_lsp.postprocess.parse_check import rank_candidates
     from codecomp_lsp.postprocess.pipeline import clean_completion
     from codecomp_lsp.postprocess.secrets import find_secret_in
     from codecomp_lsp.prompt.builder import PromptBuilder
@@ -202,7 +194,12 @@ def measure(
         kept = []
         if cleaned and find_secret_in(cleaned, ctx.line_prefix, ctx.line_suffix, ()) is None:
             kept = [cleaned]
-        ranked = rank_candidates(kept, window, offset, spec) if kept else []
+            # A menu request's other candidates: what a model also writes (the line cut short,
+            # the line with one closer too many), each parse-checked against the window's tree.
+            for variant in (cleaned[: len(cleaned) // 2], cleaned + ")")[: candidates - 1]:
+                if variant.strip() and variant not in kept:
+                    kept.append(variant)
+        ranked = rank_suggestions(kept, window, offset, spec, uri)
         stamps.append(time.perf_counter())
         # 6. response
         outcome = CompletionOutcome([Suggestion(t, 0.0, penalty) for t, penalty in ranked])
@@ -251,6 +248,13 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
     p.add_argument("--max-keystrokes", type=int, default=0)
     p.add_argument("--warmup", type=int, default=20)
     p.add_argument("--prompt-tokens", type=int, default=1536)
+    p.add_argument(
+        "--candidates",
+        type=int,
+        default=1,
+        choices=(1, 2, 3),
+        help="candidates post-processed per keystroke: 1 for inline, 3 for a menu request",
+    )
     p.add_argument("--out", default=None)
     args = p.parse_args(argv)
 
@@ -267,6 +271,7 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
         max_keystrokes=args.max_keystrokes,
         warmup=args.warmup,
         max_prompt_tokens=args.prompt_tokens,
+        candidates=args.candidates,
     )
     n = len(times["total outside the model"])
     cmd = " ".join(
@@ -276,7 +281,8 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
         "# Server overhead outside the model\n\n"
         f"`{cmd}`\n\n- machine: {machine_description()}\n"
         f"- file: `{path.name}`, {len(text.split(chr(10))):,} lines; {n} keystrokes timed "
-        f"(after {args.warmup} warm-up), tokenizer of `{Path(args.model).name}`\n\n"
+        f"(after {args.warmup} warm-up), tokenizer of `{Path(args.model).name}`, "
+        f"{args.candidates} candidate(s) post-processed per keystroke\n\n"
         f"{report(times)}\n"
     )
     print(doc)

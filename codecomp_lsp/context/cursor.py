@@ -132,12 +132,14 @@ def _block_at_cursor(
 
 def _decide(
     spec: LanguageSpec | None,
-    tree: tree_sitter.Tree | None,
+    tree_of: Callable[[], tree_sitter.Tree | None],
     lines: list[str],
     line: int,
     character: int,
     unit: str,
 ) -> tuple[bool, str | None]:
+    """Whether a block is wanted at the cursor, and its indentation. The tree is asked for only
+    after a `:` or on a blank line: typing inside a line of code never parses."""
     text = lines[line]
     line_prefix, line_suffix = text[:character], text[character:]
     if line_prefix.strip():
@@ -145,14 +147,14 @@ def _decide(
         if stripped.endswith("{") and _ONLY_CLOSERS.fullmatch(line_suffix):
             return True, leading_ws(text) + unit
         if stripped.endswith(":") and not line_suffix.strip():
-            facts = block_facts(spec, tree, lines, line, len(stripped))
+            facts = block_facts(spec, tree_of(), lines, line, len(stripped))
             if facts.opener:
                 return True, leading_ws(text) + unit
         return False, None
     closer_here = bool(line_suffix.strip())
     if closer_here and not _ONLY_CLOSERS.fullmatch(line_suffix):
         return False, None  # cursor in the indentation of a line of code
-    facts = block_facts(spec, tree, lines, line, character)
+    facts = block_facts(spec, tree_of(), lines, line, character)
     return _block_at_cursor(facts, lines, line, line_prefix, unit, closer_here=closer_here)
 
 
@@ -166,12 +168,13 @@ def extract_context(
     prefix_budget: int,
     suffix_budget: int,
     line_step: int = 16,
-    tree: tree_sitter.Tree | None = None,
+    tree: tree_sitter.Tree | Callable[[], tree_sitter.Tree] | None = None,
 ) -> CursorContext:
     """Windows, cursor-line split and block facts for a cursor at (line, character).
 
-    `tree`, when given, must be the parse of `text` by `spec`'s grammar; without it the
-    text is parsed here. `before`/`after` use "\\n" line endings; the cursor line's own
+    `tree`, when given, must be the parse of `text` by `spec`'s grammar, or a function returning
+    it (called only if the block decision needs the tree); without it the text is parsed here
+    when needed. `before`/`after` use "\\n" line endings; the cursor line's own
     "\\n" belongs to neither `line_suffix` nor `after`.
     """
     lines = split_lines(text)
@@ -187,10 +190,15 @@ def extract_context(
     if line + 1 < end < len(lines):
         after += "\n"
 
-    if spec is not None and tree is None:
-        tree = parse(text, spec)
+    def tree_of() -> tree_sitter.Tree | None:
+        if spec is None:
+            return None
+        if tree is None:
+            return parse(text, spec)
+        return tree() if callable(tree) else tree
+
     unit = detect_indent_unit(lines, line, spec.default_indent if spec else "    ")
-    multiline, block_indent = _decide(spec, tree if spec else None, lines, line, character, unit)
+    multiline, block_indent = _decide(spec, tree_of, lines, line, character, unit)
 
     return CursorContext(
         language=spec.name if spec else None,

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 __all__ = ["detect_indent_unit", "indent_width", "leading_ws"]
 
 _TAB_WIDTH = 4
-_SCAN_LINES = 1000  # lines scanned on each side of the cursor
+_SCAN_LINES = 200  # lines scanned on each side of the cursor: enough to see the habit, and cheap
 
 
 def leading_ws(line: str) -> str:

@@ -124,7 +124,7 @@ def pick_dtype(requested: str, device: torch.device) -> torch.dtype:
     return _fastest_cpu_dtype()
 
 
-def _source_kwargs(spec: str) -> tuple[str, dict[str, Any]]:
+def model_source(spec: str) -> tuple[str, dict[str, Any]]:
     """Map a --model value to from_pretrained's path and kwargs (gguf_file for GGUF)."""
     path = Path(spec).expanduser()
     if path.suffix.lower() == ".gguf":
@@ -147,7 +147,7 @@ def _source_kwargs(spec: str) -> tuple[str, dict[str, Any]]:
     return spec, {}
 
 
-def _from_pretrained(factory: Any, source: str, kwargs: dict[str, Any]) -> Any:
+def from_pretrained_local(factory: Any, source: str, kwargs: dict[str, Any]) -> Any:
     """Local cache first; the hub only when the user allowed network and the cache misses."""
     try:
         return factory.from_pretrained(source, local_files_only=True, **kwargs)
@@ -155,6 +155,21 @@ def _from_pretrained(factory: Any, source: str, kwargs: dict[str, Any]) -> Any:
         if os.environ.get("HF_HUB_OFFLINE") == "1" or Path(source).exists():
             raise
         return factory.from_pretrained(source, **kwargs)
+
+
+def load_tokenizer(spec: str) -> tuple[Any, int | None]:
+    """The tokenizer of a --model value and its position limit, without loading the weights
+    (benchmarks and tools that count tokens the way the engine does)."""
+    from transformers import AutoConfig, AutoTokenizer
+
+    source, kwargs = model_source(spec)
+    tokenizer = from_pretrained_local(AutoTokenizer, source, kwargs)
+    try:
+        config = AutoConfig.from_pretrained(source, local_files_only=True, **kwargs)
+        limit = getattr(config.get_text_config(decoder=True), "max_position_embeddings", None)
+    except (OSError, ValueError):
+        limit = None
+    return tokenizer, limit
 
 
 def _manifest(source: str) -> dict[str, Any]:
@@ -199,12 +214,12 @@ def load_model(
                 "(a local model directory, a .gguf file or a hub id) or set codecomp.model"
             )
         spec = str(default)
-    source, kwargs = _source_kwargs(spec)
+    source, kwargs = model_source(spec)
     torch_device = pick_device(device)
     torch_dtype = pick_dtype(dtype, torch_device)
     common = {"trust_remote_code": trust_remote_code, **kwargs}
     try:
-        tokenizer = _from_pretrained(AutoTokenizer, source, common)
+        tokenizer = from_pretrained_local(AutoTokenizer, source, common)
         model_kwargs: dict[str, Any] = {"dtype": torch_dtype, **common}
         if "gguf_file" not in kwargs:
             model_kwargs["use_safetensors"] = None if allow_pickle else True
@@ -215,7 +230,7 @@ def load_model(
             model_kwargs["quantization_config"] = GgufConfig(
                 gguf_file=kwargs["gguf_file"], dequantize=True
             )
-        model = _from_pretrained(AutoModelForCausalLM, source, model_kwargs)
+        model = from_pretrained_local(AutoModelForCausalLM, source, model_kwargs)
     except ModelLoadError:
         raise
     except (OSError, ValueError, RuntimeError, ImportError, KeyError) as exc:

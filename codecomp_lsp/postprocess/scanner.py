@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from codecomp_lsp.context.languages import LexSyntax, spec_named
 
@@ -95,6 +96,12 @@ def scan(text: str, syntax: LexSyntax, state: ScanState) -> list[BracketEvent]:
         elif state.string is not None:
             i = _skip_string(text, i, syntax, state)
         else:
+            # Plain code (names, numbers, spaces, operators that start nothing) is skipped in C:
+            # only a bracket or the first character of a comment, string or char literal acts.
+            match = _code_marks(syntax).search(text, i)
+            if match is None:
+                break
+            i = match.start()
             c = text[i]
             if c in OPENERS:
                 state.stack.append(c)
@@ -108,11 +115,39 @@ def scan(text: str, syntax: LexSyntax, state: ScanState) -> list[BracketEvent]:
                     state.strays += 1
                     events.append(BracketEvent(i, c, "stray", len(state.stack)))
                 i += 1
-            elif c.isalnum() or c.isspace():
-                i += 1
             else:
                 i = _start_token(text, i, syntax, state)
     return events
+
+
+@lru_cache(maxsize=64)
+def _code_marks(syntax: LexSyntax) -> re.Pattern[str]:
+    """The characters that can change the state in code: brackets and the first character of a
+    comment marker, string delimiter or char literal (never a letter, digit or space, which the
+    scanner steps over)."""
+    starts = set(OPENERS) | set(CLOSERS)
+    starts.update(marker[0] for marker in syntax.line_comments if marker)
+    starts.update(quote[0] for quote in syntax.quotes if quote)
+    if syntax.block_comment:
+        starts.add(syntax.block_comment[0][0])
+    if syntax.char_literals:
+        starts.add("'")
+    marks = sorted(c for c in starts if not (c.isalnum() or c.isspace()))
+    return re.compile("[" + "".join(re.escape(c) for c in marks) + "]")
+
+
+@lru_cache(maxsize=64)
+def _string_marks(delim: str, raw: bool, multiline: bool) -> re.Pattern[str]:
+    """Inside a string: what can end it (its delimiter's first character, a newline unless it may
+    span lines) or escape the next character (a backslash unless it is raw)."""
+    marks = {delim[0]} if delim else set()
+    if not raw:
+        marks.add("\\")
+    if not multiline:
+        marks.add("\n")
+    if not marks:  # an empty delimiter ends the string at once, as `startswith("")` does
+        return re.compile("(?s).")
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(marks)) + "]")
 
 
 def _start_token(text: str, i: int, syntax: LexSyntax, state: ScanState) -> int:
@@ -139,7 +174,12 @@ def _skip_string(text: str, i: int, syntax: LexSyntax, state: ScanState) -> int:
     raw = delim in syntax.raw_quotes
     multiline = delim in syntax.multiline_quotes
     n = len(text)
+    marks = _string_marks(delim, raw, multiline)
     while i < n:
+        match = marks.search(text, i)
+        if match is None:
+            return n
+        i = match.start()
         c = text[i]
         if c == "\\" and not raw:
             i += 2
