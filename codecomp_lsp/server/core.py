@@ -8,8 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lsprotocol import types
-from lsprotocol.types import METHOD_TO_TYPES
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import FeatureRequestError, JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
@@ -21,6 +20,7 @@ from codecomp_lsp.features.hover import HoverService
 from codecomp_lsp.features.modelio import ModelIO
 from codecomp_lsp.features.quickfix import QuickFixService
 from codecomp_lsp.server.documents import Document, Snapshot
+from codecomp_lsp.server.intake import ErrorReports, MessageIntake
 from codecomp_lsp.server.models import ModelControl
 from codecomp_lsp.server.state import ServerState
 from codecomp_lsp.settings import Settings, SettingsLayers
@@ -28,26 +28,9 @@ from codecomp_lsp.settings import Settings, SettingsLayers
 log = logging.getLogger(__name__)
 
 
-class CodecompProtocol(LanguageServerProtocol):
-    """Keeps text documents in our own store (LSP line semantics) instead of pygls' workspace copy."""
-
-    def structure_message(self, data: dict[str, Any]) -> Any:
-        """pygls drops a request whose params do not fit its type; the client would wait forever."""
-        if (
-            isinstance(data, dict)
-            and isinstance(data.get("method"), str)
-            and "params" not in data
-            and data["method"] not in METHOD_TO_TYPES
-        ):
-            # JSON-RPC makes params optional; pygls' type for methods it does not know needs it.
-            data = {**data, "params": None}
-        try:
-            return super().structure_message(data)
-        except JsonRpcException as exc:
-            if isinstance(data, dict) and "id" in data and "method" in data:
-                error = JsonRpcInvalidParams(f"invalid params for {data['method']}: {exc}")
-                self._send_response(data["id"], error=error.to_response_error())
-            raise
+class CodecompProtocol(MessageIntake, LanguageServerProtocol):
+    """Keeps text documents in our own store (LSP line semantics) instead of pygls' workspace copy,
+    and reads messages so that every request is answered (server/intake.py)."""
 
     def _user(self, method: str, params: Any):  # noqa: ANN202 - pygls generator protocol
         if (handler := self.fm.features.get(method)) is not None:
@@ -84,6 +67,7 @@ class CodecompServer(LanguageServer):
         self.actions = ActionService(self.io, self.hovers)
         self.models = ModelControl(self, self.state)
         self.on_settings: list[Callable[[Settings, Settings], None]] = []  # (before, after)
+        self._reports = ErrorReports()
 
     @property
     def settings(self) -> Settings:
@@ -109,6 +93,17 @@ class CodecompServer(LanguageServer):
         if self.models.started:
             self.models.load()
         return messages
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Errors outside a request's answer (pygls calls this): see intake.ErrorReports."""
+        if source is JsonRpcException and isinstance(error, ValueError):
+            self.protocol.report_parse_error(error)  # the body was not JSON (or not UTF-8)
+            return
+        if source is FeatureRequestError:
+            return  # the request's error response already says it
+        message = f"codecomp: {type(error).__name__}: {error}"
+        if self._reports.should_show(message):
+            self.tell(message, types.MessageType.Error)
 
     def tell(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))

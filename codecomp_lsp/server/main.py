@@ -51,6 +51,9 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TQDM_DISABLE", "1")
     from codecomp_lsp.server.app import create_server
+    from codecomp_lsp.server.intake import install_log_filter
+
+    install_log_filter()
 
     overrides: dict[str, Any] = {
         k: v
