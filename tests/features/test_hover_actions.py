@@ -146,6 +146,9 @@ def test_chat_models_are_asked_in_words() -> None:
     assert service.explain(request, deadline=None) == "It converts a title into a slug."
     kind, question = io.prompts[0]
     assert kind == "chat"
+    # The tokenizer's chat template rendered the turns: system, the question, the answer's start.
+    assert question.startswith("<|im_start|>system\nYou are a concise programming assistant.")
+    assert question.endswith("<|im_end|>\n<|im_start|>assistant\n")
     assert "explain what the python function `slugify` does" in question
     assert "def slugify(title):" in question
 
