@@ -73,6 +73,35 @@ def diff_change(old: str, new: str) -> TextChange | None:
     return TextChange(*start, *end, new[prefix : len(new) - suffix])
 
 
+_CUT_MARK = "\n…\n"  # where the middle of a long chat prompt was cut
+_CHAT_CUTS = (0.95, 0.8, 0.6, 0.4)  # share of the room left kept by each successive cut
+
+
+def _cut_middle(text: str, keep: int) -> str:
+    """`text` with its middle cut out: `keep` characters of its start and end, and a mark."""
+    head = keep // 2
+    return text[:head] + _CUT_MARK + text[len(text) - (keep - head) :]
+
+
+def _count(tokenizer: Any, text: str) -> int:
+    return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def _render_chat(tokenizer: Any, prompt: str, system: str | None) -> list[int]:
+    messages = [{"role": "system", "content": system}] if system else []
+    messages.append({"role": "user", "content": prompt})
+    try:
+        rendered = tokenizer.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=True
+        )
+    except Exception:  # noqa: BLE001 - some templates refuse a system turn
+        if not system:
+            raise
+        merged = [{"role": "user", "content": f"{system}\n\n{prompt}"}]
+        rendered = tokenizer.apply_chat_template(merged, tokenize=False, add_generation_prompt=True)
+    return list(tokenizer(rendered, add_special_tokens=False)["input_ids"])
+
+
 class ModelIO:
     """Prompting helpers over one engine; one instance per server."""
 
@@ -133,25 +162,33 @@ class ModelIO:
         return self.builder().build(ctx).ids
 
     def chat_ids(self, prompt: str, system: str | None = None) -> list[int]:
-        """Token ids of a one-turn chat asking `prompt`, ready for the assistant's answer."""
+        """Token ids of a one-turn chat asking `prompt`, ready for the assistant's answer.
+
+        Over maxPromptTokens, the middle of `prompt` is cut (its start and end stay) and the chat
+        rendered again, so the template's head (system turn, role markers) and the generation
+        prompt at its end are kept; token slices of both ends only when no cut fits.
+        """
         loaded, _ = self.engine.require()
         tokenizer: Any = loaded.tokenizer
-        messages = [{"role": "system", "content": system}] if system else []
-        messages.append({"role": "user", "content": prompt})
-        try:
-            rendered = tokenizer.apply_chat_template(
-                messages, tokenize=False, add_generation_prompt=True
-            )
-        except Exception:  # noqa: BLE001 - some templates refuse a system turn
-            if not system:
-                raise
-            merged = [{"role": "user", "content": f"{system}\n\n{prompt}"}]
-            rendered = tokenizer.apply_chat_template(
-                merged, tokenize=False, add_generation_prompt=True
-            )
-        ids = tokenizer(rendered, add_special_tokens=False)["input_ids"]
         budget = self.settings().maxPromptTokens
-        return list(ids[-budget:])
+        ids = _render_chat(tokenizer, prompt, system)
+        if len(ids) <= budget:
+            return ids
+        prompt_tokens = max(1, _count(tokenizer, prompt))
+        chars_per_token = len(prompt) / prompt_tokens
+        for share in _CHAT_CUTS:
+            # Tokens the user's text may take: the budget less the template around it.
+            room = budget - (len(ids) - prompt_tokens)
+            keep = int(min(room * chars_per_token, len(prompt)) * share) - len(_CUT_MARK)
+            if keep <= 0:
+                break
+            text = _cut_middle(prompt, keep)
+            ids = _render_chat(tokenizer, text, system)
+            if len(ids) <= budget:
+                return ids
+            prompt_tokens = max(1, _count(tokenizer, text))
+        head = budget // 2
+        return ids[:head] + ids[len(ids) - (budget - head) :]
 
     def generate(
         self,
