@@ -8,7 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import FeatureRequestError, JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import (
+    FeatureRequestError,
+    JsonRpcException,
+    JsonRpcInvalidParams,
+    JsonRpcInvalidRequest,
+)
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
@@ -31,6 +36,15 @@ log = logging.getLogger(__name__)
 class CodecompProtocol(MessageIntake, LanguageServerProtocol):
     """Keeps text documents in our own store (LSP line semantics) instead of pygls' workspace copy,
     and reads messages so that every request is answered (server/intake.py)."""
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams):
+        """Once per connection: a second initialize would replace the client's capabilities (the
+        position encoding of documents already open) and reload the model."""
+        if getattr(self, "_initialize_seen", False):
+            raise JsonRpcInvalidRequest("initialize was already received on this connection")
+        self._initialize_seen = True
+        return (yield from super().lsp_initialize(params))
 
     def _user(self, method: str, params: Any):  # noqa: ANN202 - pygls generator protocol
         if (handler := self.fm.features.get(method)) is not None:

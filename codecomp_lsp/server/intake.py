@@ -51,6 +51,10 @@ def _valid_id(value: Any) -> bool:
     return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
 
 
+def _cancels_an_id(params: Any) -> bool:
+    return isinstance(params, dict) and _valid_id(params.get("id"))
+
+
 def _short(data: Any) -> str:
     try:
         text = json.dumps(data, default=str)
@@ -108,6 +112,9 @@ class MessageIntake:
             return self._invalid(msg_id if has_id else None, "the method must be a string", data)
         if has_id and _is_notification_method(method):
             return self._invalid(msg_id, f"{method} is a notification: it takes no id", data)
+        if method == "$/cancelRequest" and not _cancels_an_id(data.get("params")):
+            log.warning("$/cancelRequest without a string or integer id: %s", _short(data))
+            return None
         if "params" not in data and method not in METHOD_TO_TYPES:
             data["params"] = None  # optional in JSON-RPC; pygls' generic types need the field
         fallback = JsonRPCRequestMessage if has_id else JsonRPCNotification
@@ -193,7 +200,7 @@ _CLIENT_ERRORS = (JsonRpcInvalidParams, JsonRpcInvalidRequest, JsonRpcMethodNotF
 
 
 def install_log_filter() -> None:
-    for name in ("pygls.io_", "pygls.protocol.json_rpc"):
+    for name in ("pygls.io_", "pygls.server", "pygls.protocol.json_rpc"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, QuietClientErrors) for f in logger.filters):
             logger.addFilter(QuietClientErrors())

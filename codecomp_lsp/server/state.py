@@ -63,6 +63,7 @@ class ServerState:
     documents: DocumentStore = field(default_factory=DocumentStore)
     stats: Stats = field(default_factory=Stats)
     client: ClientFeatures = field(default_factory=ClientFeatures)
+    initialized: bool = False  # the client's `initialized` came (it is handled once)
     engine: Engine = field(init=False)
 
     def __post_init__(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from dataclasses import asdict
 from typing import Any
@@ -31,6 +32,12 @@ async def pull_configuration(ls: CodecompServer, timeout: float | None) -> Any:
     return result[0] if result else None
 
 
+def text_digest(text: str) -> dict[str, Any]:
+    """What a client compares with its own copy to see that the server holds the same text."""
+    data = text.encode("utf-8", "surrogatepass")
+    return {"characters": len(text), "sha256": hashlib.sha256(data).hexdigest()}
+
+
 def stats_snapshot(ls: CodecompServer) -> dict[str, Any]:
     state = ls.state
     info = state.engine.describe()
@@ -48,6 +55,10 @@ def stats_snapshot(ls: CodecompServer) -> dict[str, Any]:
         cacheEntries=info["cacheEntries"],
         cacheBytes=info["cacheBytes"],
         openDocuments=len(state.documents.docs),
+        documents=[
+            {"uri": uri, "version": doc.version, **text_digest(doc.text)}
+            for uri, doc in list(state.documents.docs.items())
+        ],
         settings=asdict(ls.settings),
     )
 
@@ -66,6 +77,10 @@ def register(server: CodecompServer) -> None:
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: CodecompServer, params: types.InitializedParams) -> None:
+        if ls.state.initialized:
+            log.warning("initialized received twice: ignored")
+            return
+        ls.state.initialized = True
         for message in init_messages:
             ls.tell(message, types.MessageType.Warning)
         if ls.state.client.configuration:
