@@ -176,6 +176,10 @@ class Engine:
             return min(DRAFT_TOKENS, rows - 1)
         return DRAFT_TOKENS if rows <= 0 and self.loaded.dtype == torch.float32 else 0
 
+    def forget_document(self, key: str) -> None:
+        """A closed document's cached prefix is memory no request will reuse."""
+        self.cache.remove(key)
+
     def submit(
         self,
         fn: Callable[[], Any],

@@ -112,6 +112,11 @@ class PrefixCache:
         with self._lock:
             self._entries.clear()
 
+    def remove(self, key: str) -> bool:
+        """Drop `key`'s entry (a closed document's); whether there was one."""
+        with self._lock:
+            return self._entries.pop(key, None) is not None
+
     def _evict(self, keep: str) -> None:
         def total() -> int:
             return sum(e.nbytes for e in self._entries.values())

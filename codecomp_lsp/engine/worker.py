@@ -71,6 +71,11 @@ class ModelWorker:
         if wait:
             self._thread.join(timeout=10)
 
+    def join(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the thread to end; whether it did."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
     def _run(self) -> None:
         while True:
             job = self._queue.get()

@@ -75,6 +75,9 @@ class CompletionQuery:
     on_candidate: Callable[[Suggestion], None] | None = None  # each cleaned candidate as it ends
     cancel: threading.Event = field(default_factory=threading.Event)
     feature: str = "inline"
+    # When the request arrived (time.monotonic()): the time budget counts from here, so time spent
+    # waiting behind other work is part of it.
+    received: float = field(default_factory=time.monotonic)
 
 
 @dataclass(frozen=True)
@@ -338,11 +341,14 @@ class CompletionService:
             on_text=on_text,
             on_finish=on_finish,
             cancel=query.cancel,
-            deadline=time.monotonic() + settings.timeBudgetMs / 1000
+            deadline=query.received + settings.timeBudgetMs / 1000
             if settings.timeBudgetMs
             else None,
             reuse=settings.kvReuse,
         )
+        if request.deadline is not None and time.monotonic() >= request.deadline:
+            # Its time went by in the queue: an answer now would come too late to be wanted.
+            return CompletionOutcome([], reason="deadline", context=ctx)
         result = self.engine.generate(request)
         if result.cancelled:
             raise Cancelled()

@@ -4,6 +4,7 @@ feature services, and the one function that changes settings. Handlers live in s
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +26,7 @@ from codecomp_lsp.features.hover import HoverService
 from codecomp_lsp.features.modelio import ModelIO
 from codecomp_lsp.features.quickfix import QuickFixService
 from codecomp_lsp.server.documents import Document, Snapshot
-from codecomp_lsp.server.intake import ErrorReports, MessageIntake
+from codecomp_lsp.server.intake import ContentModified, ErrorReports, MessageIntake
 from codecomp_lsp.server.models import ModelControl
 from codecomp_lsp.server.state import ServerState
 from codecomp_lsp.settings import Settings, SettingsLayers
@@ -36,6 +37,30 @@ log = logging.getLogger(__name__)
 class CodecompProtocol(MessageIntake, LanguageServerProtocol):
     """Keeps text documents in our own store (LSP line semantics) instead of pygls' workspace copy,
     and reads messages so that every request is answered (server/intake.py)."""
+
+    _ARRIVALS_KEPT = 1024
+
+    def arrived(self, message: Any) -> None:
+        """Note the version of the document a request is about as the request arrives: its
+        handler starts later, when edits sent after it may have been applied already."""
+        params = getattr(message, "params", None)
+        document = getattr(params, "text_document", None)
+        uri = getattr(document, "uri", None)
+        if not isinstance(uri, str) or not hasattr(message, "id"):
+            return
+        server: Any = self._server
+        doc = server.state.documents.get(uri)
+        arrivals = self.__dict__.setdefault("_arrivals", OrderedDict())
+        arrivals[id(params)] = doc.version if doc is not None else None
+        while len(arrivals) > self._ARRIVALS_KEPT:
+            arrivals.popitem(last=False)
+
+    def arrival_version(self, params: Any) -> tuple[bool, int | None]:
+        """(known, version) of the document when the request carrying `params` arrived."""
+        arrivals = self.__dict__.get("_arrivals")
+        if arrivals is None or id(params) not in arrivals:
+            return False, None
+        return True, arrivals.pop(id(params))
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(self, params: types.InitializeParams):
@@ -121,6 +146,17 @@ class CodecompServer(LanguageServer):
 
     def tell(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    def current_document(self, uri: str, params: Any) -> Document:
+        """The document a request is about, as it was when the request arrived: if edits came
+        since, the request asks about a text that no longer exists (LSP's ContentModified)."""
+        doc = self.document(uri)
+        known, version = self.protocol.arrival_version(params)
+        if known and version != doc.version:
+            raise ContentModified(
+                f"{uri} changed since the request (version {version} → {doc.version})"
+            )
+        return doc
 
     def document(self, uri: str) -> Document:
         doc = self.state.documents.get(uri)

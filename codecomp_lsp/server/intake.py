@@ -17,7 +17,12 @@ import time
 from typing import Any
 
 from lsprotocol.types import METHOD_TO_TYPES
-from pygls.exceptions import JsonRpcInvalidParams, JsonRpcInvalidRequest, JsonRpcMethodNotFound
+from pygls.exceptions import (
+    JsonRpcException,
+    JsonRpcInvalidParams,
+    JsonRpcInvalidRequest,
+    JsonRpcMethodNotFound,
+)
 from pygls.protocol.json_rpc import (
     JsonRPCNotification,
     JsonRPCRequestMessage,
@@ -31,6 +36,13 @@ PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 INVALID_PARAMS = -32602
 _MESSAGE_CHARS = 200  # of a bad message, quoted in the log line
+
+
+class ContentModified(JsonRpcException):
+    """LSP's answer to a request whose document changed after it was sent."""
+
+    CODE = -32801
+    MESSAGE = "ContentModified"
 
 
 class PendingMessage(dict):
@@ -76,7 +88,12 @@ class MessageIntake:
     def handle_message(self, message: Any) -> None:
         structured = self._structure(message)
         if structured is not None:
+            self.arrived(structured)
             super().handle_message(structured)  # type: ignore[misc]
+
+    def arrived(self, message: Any) -> None:
+        """Called in message order, before the handler is scheduled (handlers run later, after
+        messages read meanwhile were applied)."""
 
     def send_error(self, msg_id: Any, code: int, message: str) -> None:
         """An error response, with `"id": null` when the request's id is unknown."""
@@ -196,7 +213,12 @@ class QuietClientErrors(logging.Filter):
         return True
 
 
-_CLIENT_ERRORS = (JsonRpcInvalidParams, JsonRpcInvalidRequest, JsonRpcMethodNotFound)
+_CLIENT_ERRORS = (
+    JsonRpcInvalidParams,
+    JsonRpcInvalidRequest,
+    JsonRpcMethodNotFound,
+    ContentModified,
+)
 
 
 def install_log_filter() -> None:

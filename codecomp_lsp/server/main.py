@@ -6,9 +6,13 @@ import argparse
 import logging
 import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 from codecomp_lsp import __version__
+
+log = logging.getLogger(__name__)
+
+EXIT_GRACE_S = 0.5  # the model thread's time to finish its step at exit
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,13 +65,37 @@ def main(argv: list[str] | None = None) -> None:
         if v
     }
     server = create_server(overrides)
-    if args.tcp:
-        server.start_tcp(args.host, args.port)
-    else:
-        # Stray prints from any library must not corrupt the protocol stream.
-        protocol_out = sys.stdout.buffer
-        sys.stdout = sys.stderr
-        server.start_io(stdin=sys.stdin.buffer, stdout=protocol_out)
+    protocol_out = sys.stdout.buffer
+    try:
+        if args.tcp:
+            server.start_tcp(args.host, args.port)
+        else:
+            # Stray prints from any library must not corrupt the protocol stream.
+            sys.stdout = sys.stderr
+            server.start_io(stdin=sys.stdin.buffer, stdout=protocol_out)
+    finally:
+        _finish(server, protocol_out)
+
+
+def _finish(server: Any, protocol_out: Any) -> NoReturn:
+    """End the process within a second of `exit` or of the client going away (stdin closed).
+
+    The model thread is asked to stop and given a moment to finish its current step; then the
+    process ends without tearing the interpreter down around a native thread that may still be
+    inside a matrix multiply (which aborted with "terminate called without an active exception").
+    The exit code is LSP's: 0 after shutdown, 1 without it (exit alone, or the client gone).
+    """
+    engine = server.state.engine
+    engine.worker.shutdown()
+    if not engine.worker.join(EXIT_GRACE_S):
+        log.info("model thread still busy at exit: leaving without waiting for it")
+    for stream in (protocol_out, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    logging.shutdown()
+    os._exit(0 if server.state.shut_down else 1)
 
 
 if __name__ == "__main__":

@@ -64,6 +64,7 @@ class ServerState:
     stats: Stats = field(default_factory=Stats)
     client: ClientFeatures = field(default_factory=ClientFeatures)
     initialized: bool = False  # the client's `initialized` came (it is handled once)
+    shut_down: bool = False  # `shutdown` was answered: `exit` then ends the process with 0
     engine: Engine = field(init=False)
 
     def __post_init__(self) -> None:

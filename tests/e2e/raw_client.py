@@ -41,6 +41,7 @@ class RawServer:
             env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})},
         )
         self.responses: dict[Any, dict[str, Any]] = {}
+        self.arrived: dict[Any, float] = {}  # time.monotonic() when each answer was read
         self.null_id_errors: list[dict[str, Any]] = []
         self.notifications: list[dict[str, Any]] = []
         self.malformed: list[bytes] = []
@@ -141,6 +142,7 @@ class RawServer:
                 if isinstance(message["id"], int) and message["id"] in self.responses:
                     self.malformed.append(body)  # answered twice (our int ids are never reused)
                 self.responses[message["id"]] = message
+                self.arrived[message["id"]] = time.monotonic()
             self._lock.notify_all()
 
     def _read_stderr(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInternalError
@@ -15,6 +16,7 @@ from codecomp_lsp.features.completion import CompletionOutcome, CompletionQuery,
 from codecomp_lsp.server import convert
 from codecomp_lsp.server.core import CodecompServer
 from codecomp_lsp.server.documents import Document
+from codecomp_lsp.server.intake import ContentModified
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +32,11 @@ async def complete(
     automatic: bool,
     feature: str,
     partial: types.ProgressToken | None = None,
+    params: Any = None,
 ) -> tuple[CompletionOutcome, Document, tuple[int, int]]:
     started = time.perf_counter()
     state = ls.state
-    doc = ls.document(uri)
+    doc = ls.current_document(uri, params)
     cursor = convert.codepoints(doc, position, strict=True)
     state.stats.add(requests=1)
     snap = doc.snapshot()
@@ -75,9 +78,10 @@ async def complete(
         query.on_candidate = on_candidate
 
     # Inline and menu requests supersede their own kind only: an editor may show both at once.
-    job = state.engine.submit(
-        lambda: ls.completion.complete(query), key=f"{feature}:{uri}", cancel=query.cancel
-    )
+    # An automatic request supersedes the automatic ones of every document: a user types in one
+    # place at a time, and an older document's request would only delay the newest.
+    key = f"{feature}:automatic" if automatic else f"{feature}:{uri}"
+    job = state.engine.submit(lambda: ls.completion.complete(query), key=key, cancel=query.cancel)
     try:
         outcome = await asyncio.wrap_future(job.future)
     except asyncio.CancelledError:
@@ -98,6 +102,10 @@ async def complete(
         raise JsonRpcInternalError(f"completion failed: {exc}") from exc
     finally:
         state.stats.latency(feature, (time.perf_counter() - started) * 1000)
+    if outcome.suggestions and not snap.current:
+        # Edited while the model ran: positions in this answer belong to a text that is gone.
+        stream_end("")
+        raise ContentModified(f"{uri} changed while the completion was computed")
     if not outcome.suggestions:
         state.stats.add(emptyResults=1)
     if partial is not None:
@@ -154,6 +162,7 @@ def register(server: CodecompServer) -> None:
             ls,
             params.text_document.uri,
             params.position,
+            params=params,
             candidates=ls.settings.candidates if invoked else 1,
             automatic=not invoked,
             feature="inline",
@@ -175,6 +184,7 @@ def register(server: CodecompServer) -> None:
             ls,
             params.text_document.uri,
             params.position,
+            params=params,
             candidates=ls.settings.candidates,
             automatic=not invoked,
             feature="completion",

@@ -112,4 +112,5 @@ def register(server: CodecompServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: CodecompServer, params: Any = None) -> None:
+        ls.state.shut_down = True
         ls.state.engine.shutdown()

@@ -30,4 +30,5 @@ def register(server: CodecompServer, diagnostics: Diagnostics) -> None:
         uri = params.text_document.uri
         ls.state.documents.close(uri)
         ls.completion.forget(uri)
+        ls.state.engine.forget_document(uri)
         diagnostics.forget(uri)
