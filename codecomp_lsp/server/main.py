@@ -56,6 +56,13 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("TQDM_DISABLE", "1")
     from codecomp_lsp.server.app import create_server
     from codecomp_lsp.server.intake import install_log_filter
+    from codecomp_lsp.server.tcp import is_loopback, serve_tcp
+
+    if args.tcp and not is_loopback(args.host):
+        sys.exit(
+            f"codecomp-lsp: --host {args.host!r} is not a loopback address; the server listens "
+            "only on 127.0.0.1, ::1 or localhost (it reads your files' text)"
+        )
 
     install_log_filter()
 
@@ -68,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     protocol_out = sys.stdout.buffer
     try:
         if args.tcp:
-            server.start_tcp(args.host, args.port)
+            serve_tcp(server, args.host, args.port)
         else:
             # Stray prints from any library must not corrupt the protocol stream.
             sys.stdout = sys.stderr

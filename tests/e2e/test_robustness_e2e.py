@@ -332,3 +332,115 @@ async def test_inline_request_does_not_supersede_a_menu_request(tiny_model_dir):
         info = await stats(client)
         assert info["superseded"] == 0
         assert info["latencyMs"]["completion"]["count"] == 1
+
+
+def _tcp_server(model, port: int, host: str = "127.0.0.1") -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "codecomp_lsp", "--tcp", "--host", host, "--port", str(port)]
+        + ["--model", str(model), "--log-level", "WARNING"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _read_message(conn) -> dict:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(1)
+        assert chunk, "connection closed"
+        data += chunk
+    length = int(data.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+    body = b""
+    while len(body) < length:
+        chunk = conn.recv(length - len(body))
+        assert chunk, "connection closed"
+        body += chunk
+    return json.loads(body)
+
+
+def test_tcp_serves_one_client_and_exits_when_it_leaves(tiny_model_dir):
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = _tcp_server(tiny_model_dir, port)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                first = socket.create_connection(("127.0.0.1", port), timeout=30)
+                break
+            except OSError:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}
+        first.sendall(_frame(json.dumps(init).encode()))
+        assert "capabilities" in _read_message(first)["result"]
+        # A second editor on the same port is told so and disconnected.
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as second:
+            refused = _read_message(second)
+            assert refused["method"] == "window/showMessage"
+            assert "already serves a client" in refused["params"]["message"]
+            assert second.recv(1) == b""
+        # The first client is still served.
+        stats = {"jsonrpc": "2.0", "id": 2, "method": "codecomp/stats"}
+        first.sendall(_frame(json.dumps(stats).encode()))
+        while (message := _read_message(first)).get("id") != 2:
+            pass
+        assert "modelState" in message["result"]
+        first.close()  # the client goes away: the server ends
+        assert server.wait(10) == 1
+    finally:
+        server.kill()
+        server.wait(10)
+
+
+def test_tcp_refuses_a_non_loopback_host(tiny_model_dir):
+    server = _tcp_server(tiny_model_dir, 2087, host="0.0.0.0")
+    _, err = server.communicate(timeout=60)
+    assert server.returncode != 0
+    assert b"not a loopback address" in err
+
+
+def test_a_corrupt_model_falls_back_to_the_built_in_model(tiny_model_dir, tmp_path):
+    import shutil
+
+    from tests.e2e.raw_client import RawServer
+
+    broken = tmp_path / "broken-model"
+    shutil.copytree(tiny_model_dir, broken)
+    weights = broken / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 3])  # a cut download
+    server = RawServer(broken, "--log-level", "WARNING")
+    try:
+        server.initialize()
+        stats = server.wait_ready()
+        assert stats["modelState"] == "ready" and stats["modelFallback"], stats
+        assert "broken-model" in (stats["modelError"] or ""), stats["modelError"]
+        uri = "file:///corrupt.py"
+        server.notify(
+            "textDocument/didOpen",
+            {
+                "textDocument": {
+                    "uri": uri,
+                    "languageId": "python",
+                    "version": 1,
+                    "text": "x = 1\nx",
+                }
+            },
+        )
+        answer = server.call(
+            "textDocument/inlineCompletion",
+            {
+                "textDocument": {"uri": uri},
+                "position": {"line": 1, "character": 1},
+                "context": {"triggerKind": 1},
+            },
+        )
+        assert "result" in answer
+        messages = [m for m in server.popups() if "broken-model" in m]
+        assert len(messages) == 1, server.popups()
+    finally:
+        assert server.close() == 0

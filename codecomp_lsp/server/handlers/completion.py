@@ -57,8 +57,10 @@ async def complete(
         state.stats.latency(feature, (time.perf_counter() - started) * 1000)
         return outcome, doc, cursor
     # Typing must not queue behind a download or a load; an explicit request waits for it.
-    if not ls.models.ready and (automatic or not await ls.models.wait_ready()):
-        return CompletionOutcome([], reason="model loading"), doc, cursor
+    if not ls.models.ready:
+        if automatic or not await ls.models.wait_ready():
+            return CompletionOutcome([], reason="model loading"), doc, cursor
+        query.received = time.monotonic()  # the time budget is for the model's work, not its load
     if state.engine.state == EngineState.FAILED:
         ls.models.report_error(state.engine.error or "model not loaded")
         return CompletionOutcome([], reason="no model"), doc, cursor
