@@ -20,6 +20,7 @@ import json
 import random
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,8 @@ def fuzz(model: str, count: int) -> dict[str, Any]:
                     server.send_bytes(message.data)
             sent[0] += len(batch)
             owed = [m.answer_id for m in batch if m.answer_id is not None]
+            for msg_id in owed:
+                server.expect(msg_id)
             owed_total[0] += len(owed)
             answered = server.wait_for(owed, 60)
             missing.extend(i for i in owed if i not in answered)
@@ -106,6 +109,8 @@ def fuzz(model: str, count: int) -> dict[str, Any]:
         "crashed": not alive,
         "tracebacks": server.tracebacks(),
         "popups": len(server.popups()),
+        "popup_kinds": Counter(m.split(":")[0][:60] for m in server.popups()).most_common(4),
+        "malformed_samples": [m[:200].decode("utf-8", "replace") for m in server.malformed[:3]],
         "seconds": round(seconds, 1),
         "completion_after": after,
     }

@@ -124,7 +124,7 @@ class CodecompServer(LanguageServer):
         messages = self.state.layers.update(layer, raw)
         for message in messages:
             log.warning(message)
-            if announce:
+            if announce and self._reports.should_show(message):  # the same one: once a minute
                 self.tell(message, types.MessageType.Warning)
         after = self.state.settings
         for listener in self.on_settings:

@@ -337,10 +337,10 @@ def messages(counter: list[int]) -> st.SearchStrategy[list[Outgoing]]:
             return [Outgoing(frame(body)) for body in [draw(junk_bodies)]]
         else:
             return [Outgoing(b"", mirror_edit=True)]  # filled in by the sender (mirrored_edit)
-        if "id" in message:
+        if "id" in message:  # string ids: junk's integer ids cannot collide with them
             counter[0] += 1
-            message["id"] = counter[0]
-            return [Outgoing(frame(encode(message)), counter[0])]
+            message["id"] = f"fuzz-{counter[0]}"
+            return [Outgoing(frame(encode(message)), message["id"])]
         return [Outgoing(frame(encode(message)))]
 
     return st.lists(one(), min_size=1, max_size=25).map(lambda parts: [o for p in parts for o in p])

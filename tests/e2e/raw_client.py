@@ -41,6 +41,7 @@ class RawServer:
             env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})},
         )
         self.responses: dict[Any, dict[str, Any]] = {}
+        self.expected: set[Any] = set()  # ids we sent requests with (each answered once)
         self.arrived: dict[Any, float] = {}  # time.monotonic() when each answer was read
         self.null_id_errors: list[dict[str, Any]] = []
         self.notifications: list[dict[str, Any]] = []
@@ -74,8 +75,14 @@ class RawServer:
         message: dict[str, Any] = {"jsonrpc": "2.0", "id": msg_id, "method": method}
         if params is not None:
             message["params"] = params
+        self.expect(msg_id)
         self.send(message)
         return msg_id
+
+    def expect(self, msg_id: Any) -> None:
+        """Note an id we sent a request with: a second answer to it is a protocol error."""
+        with self._lock:
+            self.expected.add(msg_id)
 
     def notify(self, method: str, params: Any = None) -> None:
         message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
@@ -139,8 +146,8 @@ class RawServer:
             elif message["id"] is None:
                 self.null_id_errors.append(message)
             else:
-                if isinstance(message["id"], int) and message["id"] in self.responses:
-                    self.malformed.append(body)  # answered twice (our int ids are never reused)
+                if message["id"] in self.expected and message["id"] in self.responses:
+                    self.malformed.append(body)  # answered twice
                 self.responses[message["id"]] = message
                 self.arrived[message["id"]] = time.monotonic()
             self._lock.notify_all()

@@ -64,6 +64,8 @@ def test_fuzzed_messages_are_all_answered_and_the_server_survives(run: Run) -> N
                     server.send_bytes(message.data)
             run.sent += len(batch)
             owed = [m.answer_id for m in batch if m.answer_id is not None]
+            for msg_id in owed:
+                server.expect(msg_id)
             started = time.monotonic()
             answered = server.wait_for(owed, ANSWER_WITHIN_S)
             run.slowest.append(
