@@ -10,18 +10,22 @@ secret filter refuses is ever returned.
 
 from __future__ import annotations
 
-import re
-import textwrap
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from codecomp_lsp.context.indent import detect_indent_unit, leading_ws
 from codecomp_lsp.context.languages import LanguageSpec
-from codecomp_lsp.context.parsed import parsed
 from codecomp_lsp.context.symbols import HoverTarget, Symbol, enclosing_symbol
-from codecomp_lsp.context.syntax import char_col_to_byte, count_errors
+from codecomp_lsp.context.syntax import count_errors
 from codecomp_lsp.engine.decoder import CacheSlot
+from codecomp_lsp.features.action_text import (
+    comment_block_end,
+    doc_comment,
+    next_task_at,
+    python_docstring,
+    stub_lines,
+)
 from codecomp_lsp.features.completion import make_stop_check
 from codecomp_lsp.features.hover import HoverRequest, HoverService
 from codecomp_lsp.features.modelio import (
@@ -40,17 +44,10 @@ ACTIONS = (DOCSTRING, BODY, COMMENT, EXPLAIN)
 KIND_REWRITE = "refactor.rewrite"
 KIND_EXPLAIN = "refactor.explain"  # not an edit; grouped with refactorings where clients group
 MAX_BODY_LINES = 40
-_DOC_WIDTH = 88
 _FUNCTION_KINDS = frozenset({"function", "method", "constructor"})
 _DOC_KINDS = _FUNCTION_KINDS | frozenset(
     {"class", "struct", "interface", "enum", "trait", "record", "type", "union"}
 )
-_PY_STUB = re.compile(r"(?:pass|\.\.\.|raise\s+NotImplementedError(?:\(.*\))?)\s*(?:#.*)?")
-_BRACE_STUB = re.compile(
-    r"(?:todo!\(.*\)|unimplemented!\(.*\)|throw\s+new\s+Error\(.*\);?|"
-    r"throw\s+new\s+UnsupportedOperationException\(.*\);?|panic\(.*\))?"
-)
-_COMMENT_TYPES = frozenset({"comment", "line_comment", "block_comment"})
 
 
 @dataclass(frozen=True)
@@ -70,59 +67,6 @@ class Offer:
 class ActionOutcome:
     change: TextChange | None
     message: str | None = None  # shown to the user (the explanation, or why there is no edit)
-
-
-def _comment_block_end(text: str, spec: LanguageSpec, line: int) -> int | None:
-    """The last line of the whole-line comment block at `line`, or None when it is not one."""
-    lines = text.split("\n")
-    if line >= len(lines):
-        return None
-    row_text = lines[line]
-    stripped = row_text.lstrip()
-    if not stripped.startswith(spec.line_comment) or stripped.startswith(
-        (spec.line_comment + "!", "///")
-    ):
-        return None
-    tree = parsed(text, spec).tree  # the parse diagnostics and enclosing_symbol use too
-    col = len(row_text) - len(stripped)
-    point = (line, char_col_to_byte(row_text, col))
-    node = tree.root_node.descendant_for_point_range(point, point)
-    if node is None or node.type not in _COMMENT_TYPES:
-        return None  # a "#" or "//" inside a string
-    end = line
-    while end + 1 < len(lines) and lines[end + 1].lstrip().startswith(spec.line_comment):
-        end += 1
-    return end
-
-
-def _stub_lines(text: str, symbol: Symbol, spec: LanguageSpec) -> list[int] | None:
-    """Lines of a function body that only says "not written yet", or None if it has code."""
-    body = symbol.body
-    if body is None:
-        return None
-    lines = text.split("\n")
-    if spec.indent_based:
-        if body[0] <= symbol.name_span[0]:
-            return None  # `def f(): pass` on one line
-        rows = []
-        for row in range(body[0], min(body[2], len(lines) - 1) + 1):
-            if symbol.doc_span is not None and symbol.doc_span[0] <= row <= symbol.doc_span[2]:
-                continue
-            stripped = lines[row].strip()
-            if not stripped or stripped.startswith("#"):
-                continue
-            if not _PY_STUB.fullmatch(stripped):
-                return None
-            rows.append(row)
-        return rows
-    start = point_to_offset(text, body[0], body[1])
-    end = point_to_offset(text, body[2], body[3])
-    inner = text[start:end].strip()
-    if not (inner.startswith("{") and inner.endswith("}")):
-        return None
-    inner = inner[1:-1]
-    inner = re.sub(r"//[^\n]*|/\*.*?\*/", "", inner, flags=re.S).strip()
-    return [] if _BRACE_STUB.fullmatch(inner) else None
 
 
 class ActionService:
@@ -156,11 +100,11 @@ class ActionService:
                         *at,
                     )
                 )
-            if symbol.kind in _FUNCTION_KINDS and _stub_lines(text, symbol, spec) is not None:
+            if symbol.kind in _FUNCTION_KINDS and stub_lines(text, symbol, spec) is not None:
                 out.append(
                     Offer(BODY, f"Complete the body of `{symbol.name}`", KIND_REWRITE, *at, *at)
                 )
-        if _comment_block_end(text, spec, line) is not None:
+        if comment_block_end(text, spec, line) is not None:
             out.append(
                 Offer(COMMENT, "Generate code from this comment", KIND_REWRITE, line, 0, line, 0)
             )
@@ -193,7 +137,7 @@ class ActionService:
             )
             return ActionOutcome(None, explanation or "the model wrote no usable explanation")
         if offer.action == COMMENT:
-            end = _comment_block_end(text, spec, offer.line)
+            end = comment_block_end(text, spec, offer.line)
             if end is None:
                 return ActionOutcome(None, "there is no comment here any more")
             report("writing code")
@@ -261,10 +205,10 @@ class ActionService:
         lines = text.split("\n")
         if spec.indent_based:
             indent = leading_ws(lines[row]) if row < len(lines) else "    "
-            block = _python_docstring(summary, indent)
+            block = python_docstring(summary, indent)
         else:
             indent = leading_ws(lines[symbol.top_line]) if symbol.top_line < len(lines) else ""
-            block = _doc_comment(summary, indent, spec)
+            block = doc_comment(summary, indent, spec)
         new_text = "\n".join(lines[:row] + block.split("\n") + lines[row:])
         if count_errors(new_text, spec) > count_errors(text, spec):
             return ActionOutcome(None, "the docstring would break the syntax; nothing inserted")
@@ -329,7 +273,7 @@ class ActionService:
         cancel: threading.Event | None,
         deadline: float | None,
     ) -> ActionOutcome:
-        stubs = _stub_lines(text, symbol, spec)
+        stubs = stub_lines(text, symbol, spec)
         if stubs is None or symbol.body is None:
             return ActionOutcome(None, f"`{symbol.name}` already has a body")
         lines = text.split("\n")
@@ -374,45 +318,3 @@ class ActionService:
         offset = point_to_offset(hole_text, row, len(indent))
         new_text = hole_text[:offset] + block + hole_text[offset:]
         return ActionOutcome(diff_change(text, new_text))
-
-
-def next_task_at(text: str, spec: LanguageSpec) -> int | None:
-    """Offset of the first comment line that follows written code and a blank line (the model
-    starting another task), or None. Comments before the code or among its lines belong to it."""
-    offset = 0
-    seen_code = False
-    blank_after_code = False
-    for line in text.split("\n"):
-        stripped = line.strip()
-        if stripped.startswith((spec.line_comment, "/*")):
-            if blank_after_code:
-                return offset
-        elif stripped:
-            seen_code = True
-            blank_after_code = False
-        elif seen_code:
-            blank_after_code = True
-        offset += len(line) + 1
-    return None
-
-
-def _python_docstring(summary: str, indent: str) -> str:
-    summary = summary.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').strip()
-    one_line = f'{indent}"""{summary}"""'
-    if len(one_line) <= _DOC_WIDTH:
-        return one_line
-    wrapped = textwrap.fill(summary, width=max(40, _DOC_WIDTH - len(indent)))
-    body = textwrap.indent(wrapped, indent)
-    return f'{indent}"""\n{body}\n{indent}"""'
-
-
-def _doc_comment(summary: str, indent: str, spec: LanguageSpec) -> str:
-    summary = summary.replace("*/", "* /").strip()
-    width = max(40, _DOC_WIDTH - len(indent) - 4)
-    if spec.name in ("go", "rust"):
-        marker = "//" if spec.name == "go" else "///"
-        return "\n".join(f"{indent}{marker} {ln}" for ln in textwrap.wrap(summary, width))
-    if len(summary) <= width:
-        return f"{indent}/** {summary} */"
-    rows = "\n".join(f"{indent} * {ln}" for ln in textwrap.wrap(summary, width))
-    return f"{indent}/**\n{rows}\n{indent} */"

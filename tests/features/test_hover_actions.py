@@ -9,14 +9,13 @@ import pytest
 
 from codecomp_lsp.context.languages import LanguageSpec, spec_by_name
 from codecomp_lsp.context.syntax import count_errors
+from codecomp_lsp.features.action_text import doc_comment, python_docstring
 from codecomp_lsp.features.actions import (
     BODY,
     COMMENT,
     DOCSTRING,
     EXPLAIN,
     ActionService,
-    _doc_comment,
-    _python_docstring,
 )
 from codecomp_lsp.features.hover import HoverService, clean_explanation, render_hover
 from codecomp_lsp.features.modelio import TextChange, point_to_offset
@@ -318,13 +317,13 @@ def test_explain_a_selection() -> None:
 
 
 def test_docstring_formats() -> None:
-    assert _python_docstring('Say "hi" """ now', "    ") == '    """Say "hi" \\"\\"\\" now"""'
-    long = _python_docstring("word " * 30, "    ")
+    assert python_docstring('Say "hi" """ now', "    ") == '    """Say "hi" \\"\\"\\" now"""'
+    long = python_docstring("word " * 30, "    ")
     assert long.startswith('    """\n    word') and long.endswith('\n    """')
-    assert _doc_comment("Adds.", "", _spec("go")) == "// Adds."
-    assert _doc_comment("Adds.", "    ", _spec("rust")) == "    /// Adds."
-    assert _doc_comment("a */ b", "", _spec("java")) == "/** a * / b */"
-    multi = _doc_comment("word " * 30, "", _spec("c"))
+    assert doc_comment("Adds.", "", _spec("go")) == "// Adds."
+    assert doc_comment("Adds.", "    ", _spec("rust")) == "    /// Adds."
+    assert doc_comment("a */ b", "", _spec("java")) == "/** a * / b */"
+    multi = doc_comment("word " * 30, "", _spec("c"))
     assert multi.startswith("/**\n * word") and multi.endswith("\n */")
 
 
@@ -393,7 +392,7 @@ def test_a_capped_explanation_ends_at_its_last_full_sentence() -> None:
 )
 def test_code_from_a_comment_ends_where_the_model_starts_another_task(generated, expected):
     from codecomp_lsp.context.languages import spec_by_name
-    from codecomp_lsp.features.actions import next_task_at
+    from codecomp_lsp.features.action_text import next_task_at
 
     language = "javascript" if "let " in generated else "python"
     cut = next_task_at(generated, spec_by_name(language))
