@@ -282,6 +282,11 @@ def huge_files(model: str, samples: int = 15) -> dict[str, Any]:
     return report
 
 
+def _model_name(spec: str) -> str:
+    path = Path(spec)
+    return f"{path.parent.name}/{path.name}" if path.name == "converted" else path.name
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", required=True)
@@ -305,7 +310,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print("huge", results["huge"], flush=True)
     cmd = " ".join(["python benchmarks/soak.py", *(argv if argv is not None else sys.argv[1:])])
     doc = [
-        f"# Soak\n\n`{cmd}`\n\n- machine: {machine_description()}\n- model: `{Path(args.model).name}`\n"
+        f"# Soak\n\n`{cmd}`\n\n- machine: {machine_description()}\n- model: `{_model_name(args.model)}`\n"
     ]
     for name, values in results.items():
         doc.append(
