@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from transformers import DynamicCache
 
+from codecomp_lsp.engine import failpoints
 from codecomp_lsp.engine.generation import (  # noqa: F401 - the decoder's public types
     DRAFT_TOKENS,
     CacheSlot,
@@ -67,6 +68,7 @@ class Decoder:
 
     def _forward(self, ids: torch.Tensor, past: DynamicCache, keep: int = 1) -> torch.Tensor:
         """Logits of the last `keep` positions ([batch, vocab] when keep is 1)."""
+        failpoints.hit("forward")
         kwargs = {self._cache_arg: past}
         out = self.loaded.model(input_ids=ids, use_cache=True, logits_to_keep=keep, **kwargs)
         return out.logits[:, -1, :] if keep == 1 else out.logits[0]

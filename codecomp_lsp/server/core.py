@@ -144,6 +144,11 @@ class CodecompServer(LanguageServer):
         if self._reports.should_show(message):
             self.tell(message, types.MessageType.Error)
 
+    def tell_once(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
+        """`tell`, unless the same message was shown in the last minute."""
+        if self._reports.should_show(message):
+            self.tell(message, kind)
+
     def tell(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
 

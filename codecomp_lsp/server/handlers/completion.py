@@ -101,6 +101,7 @@ async def complete(
     except Exception as exc:
         state.stats.add(errors=1)
         log.exception("completion failed")
+        ls.tell_once(f"codecomp: a completion failed ({exc}); the next one runs as usual")
         raise JsonRpcInternalError(f"completion failed: {exc}") from exc
     finally:
         state.stats.latency(feature, (time.perf_counter() - started) * 1000)

@@ -1,0 +1,55 @@
+"""The model failing mid-request (a real forward raising, through CODECOMP_FAILPOINTS): the user
+gets one clear message, the request an error or an empty answer, and the next request works —
+no restart."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.raw_client import RawServer
+
+URI = "file:///faults.py"
+TEXT = "def add(a, b):\n    return a"
+
+
+def _request(server: RawServer) -> dict:
+    return server.call(
+        "textDocument/inlineCompletion",
+        {
+            "textDocument": {"uri": URI},
+            "position": {"line": 1, "character": len("    return a")},
+            "context": {"triggerKind": 1},
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("failpoint", "expect_error", "said"),
+    [("forward-error@1", True, "a completion failed"), ("forward-oom@1", False, "out of memory")],
+)
+def test_a_failing_forward_is_reported_once_and_the_next_request_works(
+    tiny_model_dir, failpoint, expect_error, said
+) -> None:
+    server = RawServer(
+        tiny_model_dir, "--log-level", "WARNING", env={"CODECOMP_FAILPOINTS": failpoint}
+    )
+    try:
+        server.initialize()
+        server.wait_ready()
+        server.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": URI, "languageId": "python", "version": 1, "text": TEXT}},
+        )
+        first = _request(server)
+        if expect_error:
+            assert first["error"]["code"] == -32603 and "failpoint" in first["error"]["message"]
+        else:
+            assert first["result"]["items"] == []
+        second = _request(server)
+        assert second["result"]["items"], second
+        messages = [m for m in server.popups() if said in m]
+        assert len(messages) == 1, server.popups()
+        stats = server.call("codecomp/stats")["result"]
+        assert stats["modelState"] == "ready"
+    finally:
+        assert server.close() == 0
