@@ -158,11 +158,7 @@ def documents(model: str, count: int = 20, rounds: int = 3) -> dict[str, Any]:
     uris = [f"file:///soak/doc_{i}.py" for i in range(count)]
     head = "import os\n\n\ndef helper_{i}(path):\n    return os.path.basename(path)\n\n\ndef main_{i}():\n    name = helper_{i}("
     for i, uri in enumerate(uris):
-        text = head.replace("{i}", str(i))
-        server.notify(
-            "textDocument/didOpen",
-            {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}},
-        )
+        server.open_document(uri, head.replace("{i}", str(i)))
     waits, last_ids = [], []
     stats0 = server.call("codecomp/stats")["result"]
     for r in range(rounds):
@@ -170,22 +166,8 @@ def documents(model: str, count: int = 20, rounds: int = 3) -> dict[str, Any]:
             text = head.replace("{i}", str(i))
             line = text.count("\n")
             col = len(text.split("\n")[-1]) + r
-            server.notify(
-                "textDocument/didChange",
-                {
-                    "textDocument": {"uri": uri, "version": 2 + r},
-                    "contentChanges": [
-                        {
-                            "range": {
-                                "start": {"line": line, "character": col},
-                                "end": {"line": line, "character": col},
-                            },
-                            "text": "'",
-                        }
-                    ],
-                },
-            )
-            msg_id = server.request(INLINE, _inline(uri, line, col + 1))
+            server.insert(uri, 2 + r, line, col, "'")
+            msg_id = server.inline(uri, line, col + 1, invoked=False)
             last_ids.append((msg_id, time.monotonic()))
             time.sleep(0.25)  # a user moving between documents, four keystrokes a second
     answers = server.wait_for([i for i, _ in last_ids], 120)

@@ -209,6 +209,43 @@ class RawServer:
             self.proc.wait(timeout)
             return None
 
+    def open_document(
+        self, uri: str, text: str, language: str = "python", version: int = 1
+    ) -> None:
+        self.notify(
+            "textDocument/didOpen",
+            {
+                "textDocument": {
+                    "uri": uri,
+                    "languageId": language,
+                    "version": version,
+                    "text": text,
+                }
+            },
+        )
+
+    def insert(self, uri: str, version: int, line: int, character: int, text: str) -> None:
+        """An incremental didChange inserting `text` at (line, character)."""
+        at = {"line": line, "character": character}
+        self.notify(
+            "textDocument/didChange",
+            {
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{"range": {"start": at, "end": at}, "text": text}],
+            },
+        )
+
+    def inline(self, uri: str, line: int, character: int, *, invoked: bool = True) -> int:
+        """Send an inline completion request; returns its id."""
+        return self.request(
+            "textDocument/inlineCompletion",
+            {
+                "textDocument": {"uri": uri},
+                "position": {"line": line, "character": character},
+                "context": {"triggerKind": 1 if invoked else 2},
+            },
+        )
+
     def initialize(self, capabilities: dict[str, Any] | None = None, **options: Any) -> None:
         answer = self.call(
             "initialize",

@@ -20,48 +20,13 @@ def test_fifty_documents_edited_in_turn(tiny_model_dir) -> None:
         server.wait_ready()
         uris = [f"file:///many/module_{i}.py" for i in range(DOCS)]
         for i, uri in enumerate(uris):
-            server.notify(
-                "textDocument/didOpen",
-                {
-                    "textDocument": {
-                        "uri": uri,
-                        "languageId": "python",
-                        "version": 1,
-                        "text": _text(i),
-                    }
-                },
-            )
+            server.open_document(uri, _text(i))
         ids = []
         for round_ in range(2):
-            for i, uri in enumerate(uris):  # a keystroke in each document, no waiting
-                text = _text(i)
+            for uri in uris:  # a keystroke in each document, no waiting
                 line, column = 4, len("    return tot") + round_
-                server.notify(
-                    "textDocument/didChange",
-                    {
-                        "textDocument": {"uri": uri, "version": 2 + round_},
-                        "contentChanges": [
-                            {
-                                "range": {
-                                    "start": {"line": line, "character": column},
-                                    "end": {"line": line, "character": column},
-                                },
-                                "text": "a",
-                            }
-                        ],
-                    },
-                )
-                ids.append(
-                    server.request(
-                        "textDocument/inlineCompletion",
-                        {
-                            "textDocument": {"uri": uri},
-                            "position": {"line": line, "character": column + 1},
-                            "context": {"triggerKind": 2},
-                        },
-                    )
-                )
-                assert text
+                server.insert(uri, 2 + round_, line, column, "a")
+                ids.append(server.inline(uri, line, column + 1, invoked=False))
         answers = server.wait_for(ids, 60)
         assert set(answers) == set(ids)
         assert all("result" in a for a in answers.values())
@@ -70,14 +35,8 @@ def test_fifty_documents_edited_in_turn(tiny_model_dir) -> None:
         assert stats["superseded"] >= len(ids) // 2, stats["superseded"]
         assert stats["cacheBytes"] <= 4 << 20
         # A manual request for one document after all that still answers.
-        last = server.call(
-            "textDocument/inlineCompletion",
-            {
-                "textDocument": {"uri": uris[0]},
-                "position": {"line": 4, "character": len("    return tot") + 2},
-                "context": {"triggerKind": 1},
-            },
-        )
+        last_id = server.inline(uris[0], 4, len("    return tot") + 2)
+        last = server.wait_for([last_id], 60)[last_id]
         assert "result" in last
         before = server.call("codecomp/stats")["result"]["cacheEntries"]
         assert before >= 1

@@ -420,25 +420,9 @@ def test_a_corrupt_model_falls_back_to_the_built_in_model(tiny_model_dir, tmp_pa
         assert stats["modelState"] == "ready" and stats["modelFallback"], stats
         assert "broken-model" in (stats["modelError"] or ""), stats["modelError"]
         uri = "file:///corrupt.py"
-        server.notify(
-            "textDocument/didOpen",
-            {
-                "textDocument": {
-                    "uri": uri,
-                    "languageId": "python",
-                    "version": 1,
-                    "text": "x = 1\nx",
-                }
-            },
-        )
-        answer = server.call(
-            "textDocument/inlineCompletion",
-            {
-                "textDocument": {"uri": uri},
-                "position": {"line": 1, "character": 1},
-                "context": {"triggerKind": 1},
-            },
-        )
+        server.open_document(uri, "x = 1\nx")
+        msg_id = server.inline(uri, 1, 1)
+        answer = server.wait_for([msg_id], 60)[msg_id]
         assert "result" in answer
         messages = [m for m in server.popups() if "broken-model" in m]
         assert len(messages) == 1, server.popups()
