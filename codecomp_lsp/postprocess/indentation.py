@@ -80,6 +80,7 @@ def strip_first_line_indent(completion: str, ctx: CursorContext) -> str:
 def reindent(completion: str, ctx: CursorContext) -> str:
     """Rewrite the indentation of the lines after the first in the document's unit."""
     lines = completion.split("\n")
+    shift = 0
     # The first line counts when it starts the cursor line (nothing typed before it).
     first_counts = ctx.line_prefix == ""
     numbered = [(i, line) for i, line in enumerate(lines) if line.strip() and (i or first_counts)]
@@ -96,11 +97,17 @@ def reindent(completion: str, ctx: CursorContext) -> str:
     else:
         # The cursor line's indentation is the document's; the model's levels start there.
         anchor = len(leading_ws(ctx.line_prefix + lines[0]))
+        shift = _constant_offset(lines, anchor, len(unit))
         model_unit = _relative_unit([len(ws) for ws in model], anchor, len(unit))
-        if model_unit is None:
+        if shift:
+            convert = _shift(shift)
+        elif model_unit is None:
             return completion
-        convert = _rescale(anchor, model_unit, len(unit))
+        else:
+            convert = _rescale(anchor, model_unit, len(unit))
     for i, line in numbered:
+        if i == 0 and shift:
+            continue  # the first line is the anchor the others are shifted to
         ws = leading_ws(line)
         lines[i] = convert(ws) + line[len(ws) :]
     return "\n".join(lines)
@@ -115,6 +122,37 @@ def _relative_unit(widths: list[int], anchor: int, doc_unit: int) -> int | None:
     if unit in (2, 3, 4, 8) and unit != doc_unit and all(s % unit == 0 for s in steps):
         return unit
     return None
+
+
+_OPEN_ENDINGS = ("(", "[", "{", ",", "\\", "=", "+", "-", "*", "/", "&", "|")
+
+
+def _constant_offset(lines: list[str], anchor: int, doc_unit: int) -> int:
+    """Columns every line after the first is off by, when the model indented them all a constant
+    few spaces past the document's levels (Qwen writes `# Check…\n     if …` under a 4-space
+    body: the first line's indent was the prompt's, the rest got one space too many). 0 when the
+    levels already fit, when they disagree, or when a line continues an open expression (visual
+    alignment under a bracket is meant)."""
+    rest = [line for line in lines[1:] if line.strip()]
+    if not rest:
+        return 0
+    if any(line.rstrip().endswith(_OPEN_ENDINGS) for line in lines[:-1] if line.strip()):
+        return 0
+    widths = [len(leading_ws(line)) for line in rest]
+    residues = {(w - anchor) % doc_unit for w in widths}
+    if len(residues) != 1:
+        return 0
+    offset = residues.pop()
+    if offset == 0 or offset * 2 > doc_unit or any(w - offset < anchor for w in widths):
+        return 0
+    return offset
+
+
+def _shift(offset: int) -> Converter:
+    def convert(ws: str) -> str:
+        return ws[offset:] if ws.startswith(" " * offset) else ws
+
+    return convert
 
 
 def _spaces_to(unit: str, model_unit: int) -> Converter:

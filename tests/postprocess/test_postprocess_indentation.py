@@ -112,3 +112,37 @@ def test_typed_space_is_not_doubled() -> None:
     # Without a typed space the model's leading space stays.
     ctx = make_ctx("def f(x):\n    return x +█\n", "python")
     assert clean_completion(" 1", ctx) == " 1"
+
+
+def test_lines_one_space_past_the_body_are_shifted_back() -> None:
+    # Qwen answered an empty `def main():` body with "# Check…\n     if …" (issue #13): the
+    # first line sits at the cursor's 4 spaces, the rest one column too deep.
+    ctx = make_ctx(
+        """
+        import os
+
+
+        def main():
+            █
+        """,
+        "python",
+        multiline=True,
+        block_indent="    ",
+    )
+    raw = "# Check if the data directory exists\n     if not os.path.exists('data'):\n         os.makedirs('data')"
+    assert reindent(raw, ctx) == (
+        "# Check if the data directory exists\n    if not os.path.exists('data'):\n"
+        "        os.makedirs('data')"
+    )
+
+
+def test_a_shifted_block_keeps_a_first_line_that_carries_its_own_indent() -> None:
+    ctx = make_ctx("def main():\n█\n", "python", multiline=True, block_indent="    ")
+    raw = "    # Check\n     if ready:\n         go()"
+    assert reindent(raw, ctx) == "    # Check\n    if ready:\n        go()"
+
+
+def test_visual_alignment_under_an_open_bracket_is_left_alone() -> None:
+    ctx = make_ctx("def main():\n    █\n", "python", multiline=True, block_indent="    ")
+    raw = "total = compute(alpha,\n                beta)\nreturn total"
+    assert reindent(raw, ctx) == raw
