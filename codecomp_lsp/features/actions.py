@@ -18,7 +18,7 @@ from codecomp_lsp.context.indent import detect_indent_unit, leading_ws
 from codecomp_lsp.context.languages import LanguageSpec
 from codecomp_lsp.context.symbols import HoverTarget, Symbol, enclosing_symbol
 from codecomp_lsp.context.syntax import count_errors
-from codecomp_lsp.engine.decoder import CacheSlot
+from codecomp_lsp.engine.decoder import CacheSlot, Finish
 from codecomp_lsp.features.action_text import (
     comment_block_end,
     doc_comment,
@@ -255,7 +255,8 @@ class ActionService:
             raw = candidate.text
             cut = next_task_at(raw, spec) if one_task else None
             raw = raw if cut is None else raw[:cut]
-            block = clean_completion(raw, ctx, max_lines=MAX_BODY_LINES)
+            cut_off = cut is None and candidate.finish in (Finish.LENGTH, Finish.DEADLINE)
+            block = clean_completion(raw, ctx, max_lines=MAX_BODY_LINES, cut_off=cut_off)
             if block and self.io.filter_output(block) is not None:
                 cleaned.append(block)
         if not cleaned:

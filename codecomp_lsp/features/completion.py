@@ -354,7 +354,8 @@ class CompletionService:
             raise Cancelled()
         cleaned: list[tuple[str, float]] = []
         for cand in result.candidates:
-            text = clean_completion(cand.text, ctx)
+            cut_off = cand.finish in (Finish.LENGTH, Finish.DEADLINE)
+            text = clean_completion(cand.text, ctx, cut_off=cut_off)
             if text and self._refuse(text, ctx, refused):
                 continue  # never shown: it looks like it carries a secret
             if text and all(text != seen for seen, _ in cleaned):

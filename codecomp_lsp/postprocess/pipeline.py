@@ -17,6 +17,7 @@ from codecomp_lsp.postprocess.overlap import (
 from codecomp_lsp.postprocess.repetition import cut_repetition
 from codecomp_lsp.postprocess.truncate import (
     DEFAULT_MAX_LINES,
+    cut_unfinished,
     first_line,
     truncate_block,
 )
@@ -24,14 +25,20 @@ from codecomp_lsp.postprocess.whitespace import strip_trailing_whitespace
 
 
 def clean_completion(
-    raw: str, ctx: CursorContext, *, max_lines: int = DEFAULT_MAX_LINES
+    raw: str, ctx: CursorContext, *, max_lines: int = DEFAULT_MAX_LINES, cut_off: bool = False
 ) -> str | None:
-    """The cleaned completion for insertion between `line_prefix` and `line_suffix`, or None."""
+    """The cleaned completion for insertion between `line_prefix` and `line_suffix`, or None.
+
+    `cut_off`: decoding stopped at the token cap or the deadline, not at an end of its own; a
+    block that did not reach its end is cut back to its last complete line."""
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
     text = strip_first_line_indent(text, ctx)
     if ctx.multiline:
         text = reindent(text, ctx)
-        text = truncate_block(text, ctx, max_lines=max_lines)
+        block = truncate_block(text, ctx, max_lines=max_lines)
+        if cut_off and block == text:  # the block had not ended when decoding stopped
+            block = cut_unfinished(block, ctx)
+        text = block
     else:
         text = first_line(text)
     text = cut_repetition(text, ctx)

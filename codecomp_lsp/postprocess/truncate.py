@@ -92,3 +92,19 @@ def _brace_block(lines: list[str], ctx: CursorContext) -> str:
             return text[:end]
         offset += len(segment)
     return text
+
+
+def cut_unfinished(completion: str, ctx: CursorContext) -> str:
+    """A block the model was still writing when its token budget or time ran out, cut back to its
+    last complete line: the line being written goes, then the comment and blank lines before it
+    (a block that ends on the first half of a comment, or on a comment announcing code that never
+    came, is worse than a shorter one). A single line is kept as it is."""
+    lines = completion.split("\n")
+    if len(lines) < 2:
+        return completion
+    spec = spec_by_name(ctx.language)
+    markers = (spec.line_comment,) if spec is not None else ("#", "//")
+    lines = lines[:-1]
+    while len(lines) > 1 and (not lines[-1].strip() or lines[-1].lstrip().startswith(markers)):
+        lines.pop()
+    return "\n".join(lines)

@@ -167,3 +167,41 @@ def test_line_cap_does_not_count_an_empty_first_line() -> None:
     ctx = make_ctx("def f():█\n", "python", multiline=True, block_indent="    ")
     raw = "\n" + "\n".join(f"    x{i} = {i}" for i in range(30))
     assert truncate_block(raw, ctx, max_lines=3) == "\n    x0 = 0\n    x1 = 1\n    x2 = 2"
+
+
+def _body_ctx():
+    return make_ctx(
+        """
+        def main():
+            █
+        """,
+        "python",
+        multiline=True,
+        block_indent="    ",
+    )
+
+
+def test_a_block_cut_off_mid_comment_ends_at_its_last_complete_statement() -> None:
+    # Issue #13: a block ended mid-comment at the token cap.
+    from codecomp_lsp.postprocess.pipeline import clean_completion
+
+    raw = "items = load()\n    total = sum(items)\n    # Now print the result of the\n    # computation for the"
+    assert (
+        clean_completion(raw, _body_ctx(), cut_off=True) == "items = load()\n    total = sum(items)"
+    )
+    # The same text that ended on its own (a stop token) is kept whole.
+    assert clean_completion(raw, _body_ctx()) == raw
+
+
+def test_a_block_cut_off_mid_statement_drops_the_half_line() -> None:
+    from codecomp_lsp.postprocess.pipeline import clean_completion
+
+    raw = "items = load()\n    total = sum(it"
+    assert clean_completion(raw, _body_ctx(), cut_off=True) == "items = load()"
+
+
+def test_a_cut_off_block_that_already_ended_is_not_cut_further() -> None:
+    from codecomp_lsp.postprocess.pipeline import clean_completion
+
+    raw = "return 1\n\n\ndef other():\n    x = (1,"
+    assert clean_completion(raw, _body_ctx(), cut_off=True) == "return 1"
