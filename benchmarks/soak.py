@@ -31,8 +31,6 @@ from benchmarks.common import RESULTS, fmt, machine_description, markdown_table,
 from tests.e2e.raw_client import RawServer, encode, frame
 from tests.e2e.storm import storm
 
-INLINE = "textDocument/inlineCompletion"
-
 
 def _start(model: str) -> RawServer:
     server = RawServer(model, "--log-level", "WARNING")
@@ -88,18 +86,8 @@ def fuzz(model: str, count: int) -> dict[str, Any]:
     after = None
     if alive:
         uri = "file:///soak/after.py"
-        server.notify(
-            "textDocument/didOpen",
-            {
-                "textDocument": {
-                    "uri": uri,
-                    "languageId": "python",
-                    "version": 1,
-                    "text": "def add(a, b):\n    return a",
-                }
-            },
-        )
-        answer = server.call(INLINE, _inline(uri, 1, 12, invoked=True))
+        server.open_document(uri, "def add(a, b):\n    return a", "python")
+        answer = server.complete(uri, 1, 12)
         after = "result" in answer
     report = {
         "messages": sent[0],
@@ -116,14 +104,6 @@ def fuzz(model: str, count: int) -> dict[str, Any]:
     }
     report["exit_code"] = server.close()
     return report
-
-
-def _inline(uri: str, line: int, character: int, *, invoked: bool = False) -> dict[str, Any]:
-    return {
-        "textDocument": {"uri": uri},
-        "position": {"line": line, "character": character},
-        "context": {"triggerKind": 1 if invoked else 2},
-    }
 
 
 def typing_storm(model: str, seconds: float) -> dict[str, Any]:
@@ -196,10 +176,7 @@ def huge_files(model: str, samples: int = 15) -> dict[str, Any]:
     server = _start(model)
     small = "file:///soak/small.py"
     text = "import os\n\n\ndef size_of(path):\n    return os.path.getsize(path)\n\n\nprint(size_of("
-    server.notify(
-        "textDocument/didOpen",
-        {"textDocument": {"uri": small, "languageId": "python", "version": 1, "text": text}},
-    )
+    server.open_document(small, text, "python")
     line, col = text.count("\n"), len(text.split("\n")[-1])
 
     def latencies(edit_huge: bool) -> list[float]:
@@ -223,7 +200,7 @@ def huge_files(model: str, samples: int = 15) -> dict[str, Any]:
                         },
                     )
             started = time.monotonic()
-            server.call(INLINE, _inline(small, line, col, invoked=True))
+            server.complete(small, line, col)
             out.append((time.monotonic() - started) * 1000)
         return out
 
@@ -233,21 +210,8 @@ def huge_files(model: str, samples: int = 15) -> dict[str, Any]:
     big_text = "".join(row.format(i) for i in range(150_000))[: 10 << 20]
     mini_text = "var a=1;" * ((1 << 20) // 8)
     opened = time.monotonic()
-    server.notify(
-        "textDocument/didOpen",
-        {"textDocument": {"uri": big, "languageId": "python", "version": 1, "text": big_text}},
-    )
-    server.notify(
-        "textDocument/didOpen",
-        {
-            "textDocument": {
-                "uri": minified,
-                "languageId": "javascript",
-                "version": 1,
-                "text": mini_text,
-            }
-        },
-    )
+    server.open_document(big, big_text, "python")
+    server.open_document(minified, mini_text, "javascript")
     during = latencies(True)
     open_s = time.monotonic() - opened
     b, d = summarize(baseline), summarize(during)

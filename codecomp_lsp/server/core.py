@@ -38,35 +38,37 @@ class CodecompProtocol(MessageIntake, LanguageServerProtocol):
     """Keeps text documents in our own store (LSP line semantics) instead of pygls' workspace copy,
     and reads messages so that every request is answered (server/intake.py)."""
 
-    _ARRIVALS_KEPT = 1024
+    _ARRIVALS_KEPT = 1024  # of requests whose handler has not started yet
+    # The requests whose handlers check the version they were asked about (current_document).
+    _VERSIONED = frozenset({types.TEXT_DOCUMENT_INLINE_COMPLETION, types.TEXT_DOCUMENT_COMPLETION})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._arrivals: OrderedDict[int, int | None] = OrderedDict()
+        self._initialize_seen = False
 
     def arrived(self, message: Any) -> None:
-        """Note the version of the document a request is about as the request arrives: its
+        """Note the version of the document a completion request is about as it arrives: its
         handler starts later, when edits sent after it may have been applied already."""
-        params = getattr(message, "params", None)
-        document = getattr(params, "text_document", None)
-        uri = getattr(document, "uri", None)
-        if not isinstance(uri, str) or not hasattr(message, "id"):
+        if getattr(message, "method", None) not in self._VERSIONED:
             return
         server: Any = self._server
-        doc = server.state.documents.get(uri)
-        arrivals = self.__dict__.setdefault("_arrivals", OrderedDict())
-        arrivals[id(params)] = doc.version if doc is not None else None
-        while len(arrivals) > self._ARRIVALS_KEPT:
-            arrivals.popitem(last=False)
+        doc = server.state.documents.get(message.params.text_document.uri)
+        self._arrivals[id(message.params)] = doc.version if doc is not None else None
+        while len(self._arrivals) > self._ARRIVALS_KEPT:
+            self._arrivals.popitem(last=False)
 
     def arrival_version(self, params: Any) -> tuple[bool, int | None]:
         """(known, version) of the document when the request carrying `params` arrived."""
-        arrivals = self.__dict__.get("_arrivals")
-        if arrivals is None or id(params) not in arrivals:
+        if id(params) not in self._arrivals:
             return False, None
-        return True, arrivals.pop(id(params))
+        return True, self._arrivals.pop(id(params))
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(self, params: types.InitializeParams):
         """Once per connection: a second initialize would replace the client's capabilities (the
         position encoding of documents already open) and reload the model."""
-        if getattr(self, "_initialize_seen", False):
+        if self._initialize_seen:
             raise JsonRpcInvalidRequest("initialize was already received on this connection")
         self._initialize_seen = True
         return (yield from super().lsp_initialize(params))

@@ -8,8 +8,10 @@ separators, which would shift every position after them). Columns arrive in the 
 from __future__ import annotations
 
 import bisect
+import hashlib
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from lsprotocol import types
 
@@ -44,6 +46,16 @@ class Document:
     encoding: str = types.PositionEncodingKind.Utf16
     _starts: list[int] | None = field(default=None, repr=False)
     _snapshot: Snapshot | None = field(default=None, repr=False)
+    _digest: tuple[str, dict[str, Any]] | None = field(default=None, repr=False)
+
+    def digest(self) -> dict[str, Any]:
+        """Length and SHA-256 of the text, for a client to compare with its copy (computed once
+        per version: editors poll `codecomp/stats`)."""
+        if self._digest is None or self._digest[0] is not self.text:
+            data = self.text.encode("utf-8", "surrogatepass")
+            value = {"characters": len(self.text), "sha256": hashlib.sha256(data).hexdigest()}
+            self._digest = (self.text, value)
+        return self._digest[1]
 
     @property
     def line_starts(self) -> list[int]:

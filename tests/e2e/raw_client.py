@@ -246,6 +246,16 @@ class RawServer:
             },
         )
 
+    def complete(
+        self, uri: str, line: int, character: int, *, invoked: bool = True, timeout: float = 60
+    ) -> dict[str, Any]:
+        """An inline completion request and its answer (TimeoutError when none comes)."""
+        msg_id = self.inline(uri, line, character, invoked=invoked)
+        answer = self.wait_for([msg_id], timeout).get(msg_id)
+        if answer is None:
+            raise TimeoutError(f"inline completion {msg_id} not answered within {timeout} s")
+        return answer
+
     def initialize(self, capabilities: dict[str, Any] | None = None, **options: Any) -> None:
         answer = self.call(
             "initialize",

@@ -93,18 +93,8 @@ def test_fuzzed_messages_are_all_answered_and_the_server_survives(run: Run) -> N
     # Whatever settings the fuzz left, a completion is answered, not failed (a bad value is
     # never applied: it cannot poison later requests).
     probe = "file:///fuzz/probe.py"
-    server.notify(
-        "textDocument/didOpen",
-        {"textDocument": {"uri": probe, "languageId": "python", "version": 1, "text": "x = 1\ny"}},
-    )
-    answer = server.call(
-        "textDocument/inlineCompletion",
-        {
-            "textDocument": {"uri": probe},
-            "position": {"line": 1, "character": 1},
-            "context": {"triggerKind": 1},
-        },
-    )
+    server.open_document(probe, "x = 1\ny")
+    answer = server.complete(probe, 1, 1)
     assert "result" in answer, answer
 
     # Afterwards: settings back to the defaults (the fuzz may have set valid odd ones), then a
@@ -112,19 +102,8 @@ def test_fuzzed_messages_are_all_answered_and_the_server_survives(run: Run) -> N
     defaults = {k: v for k, v in asdict(Settings()).items() if k != "model" and v is not None}
     server.notify("workspace/didChangeConfiguration", {"settings": {"codecomp": defaults}})
     uri = "file:///fuzz/after.py"
-    text = "def add(a, b):\n    return a"
-    server.notify(
-        "textDocument/didOpen",
-        {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}},
-    )
-    answer = server.call(
-        "textDocument/inlineCompletion",
-        {
-            "textDocument": {"uri": uri},
-            "position": {"line": 1, "character": 12},
-            "context": {"triggerKind": 1},
-        },
-    )
+    server.open_document(uri, "def add(a, b):\n    return a")
+    answer = server.complete(uri, 1, 12)
     assert "result" in answer, answer
     assert answer["result"]["items"], answer
 

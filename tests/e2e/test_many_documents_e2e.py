@@ -35,8 +35,7 @@ def test_fifty_documents_edited_in_turn(tiny_model_dir) -> None:
         assert stats["superseded"] >= len(ids) // 2, stats["superseded"]
         assert stats["cacheBytes"] <= 4 << 20
         # A manual request for one document after all that still answers.
-        last_id = server.inline(uris[0], 4, len("    return tot") + 2)
-        last = server.wait_for([last_id], 60)[last_id]
+        last = server.complete(uris[0], 4, len("    return tot") + 2)
         assert "result" in last
         before = server.call("codecomp/stats")["result"]["cacheEntries"]
         assert before >= 1

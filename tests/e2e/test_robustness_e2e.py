@@ -421,8 +421,7 @@ def test_a_corrupt_model_falls_back_to_the_built_in_model(tiny_model_dir, tmp_pa
         assert "broken-model" in (stats["modelError"] or ""), stats["modelError"]
         uri = "file:///corrupt.py"
         server.open_document(uri, "x = 1\nx")
-        msg_id = server.inline(uri, 1, 1)
-        answer = server.wait_for([msg_id], 60)[msg_id]
+        answer = server.complete(uri, 1, 1)
         assert "result" in answer
         messages = [m for m in server.popups() if "broken-model" in m]
         assert len(messages) == 1, server.popups()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from dataclasses import asdict
 from typing import Any
@@ -32,12 +31,6 @@ async def pull_configuration(ls: CodecompServer, timeout: float | None) -> Any:
     return result[0] if result else None
 
 
-def text_digest(text: str) -> dict[str, Any]:
-    """What a client compares with its own copy to see that the server holds the same text."""
-    data = text.encode("utf-8", "surrogatepass")
-    return {"characters": len(text), "sha256": hashlib.sha256(data).hexdigest()}
-
-
 def stats_snapshot(ls: CodecompServer) -> dict[str, Any]:
     state = ls.state
     info = state.engine.describe()
@@ -56,7 +49,7 @@ def stats_snapshot(ls: CodecompServer) -> dict[str, Any]:
         cacheBytes=info["cacheBytes"],
         openDocuments=len(state.documents.docs),
         documents=[
-            {"uri": uri, "version": doc.version, **text_digest(doc.text)}
+            {"uri": uri, "version": doc.version, **doc.digest()}
             for uri, doc in list(state.documents.docs.items())
         ],
         settings=asdict(ls.settings),
