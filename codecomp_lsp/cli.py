@@ -52,6 +52,7 @@ def _complete(args: argparse.Namespace) -> int:
         "candidates": args.candidates,
     }
     raw_settings |= {"maxNewTokens": args.max_new_tokens} if args.max_new_tokens else {}
+    raw_settings["timeBudgetMs"] = args.time_budget_ms  # someone at a prompt waits for the answer
     if args.multiline:
         raw_settings["multiline"] = args.multiline
     parsed = parse_settings({k: v for k, v in raw_settings.items() if v is not None})
@@ -304,6 +305,13 @@ def build_parser() -> argparse.ArgumentParser:
     complete.add_argument("--dtype", default=None)
     complete.add_argument("--candidates", type=int, default=1)
     complete.add_argument("--max-new-tokens", type=int, default=None)
+    complete.add_argument(
+        "--time-budget-ms",
+        type=int,
+        default=0,
+        help="stop decoding after this long (default 0: the whole answer; a cold first forward "
+        "on a slow CPU can take longer than the editor's 5 s budget)",
+    )
     complete.add_argument("--multiline", choices=["auto", "always", "never"], default=None)
     complete.add_argument("--json", action="store_true", help="print a JSON report")
     complete.set_defaults(func=_complete)

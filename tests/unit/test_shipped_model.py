@@ -56,3 +56,26 @@ def test_codecomp_complete_uses_the_default_model_offline() -> None:
     assert report["model"] == "codecomp-tiny"
     assert report["template"] == "codecomp"
     assert report["suggestions"] and report["suggestions"][0].strip()
+
+
+def test_codecomp_complete_waits_for_the_whole_answer_unless_given_a_budget() -> None:
+    # At a prompt the user waits: no time budget by default (a cold first forward on a slow CPU
+    # took 7 s and the editor's 5 s budget cut the answer to one token). A budget still applies.
+    command = [
+        sys.executable,
+        "-m",
+        "codecomp_lsp.cli",
+        "complete",
+        str(REPO / "examples" / "walk.py"),
+    ]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    done = subprocess.run(
+        [*command, "--line", "16", "--json", "--time-budget-ms", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["suggestions"] == [] and report["reason"] == "deadline", report
