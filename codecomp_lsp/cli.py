@@ -338,7 +338,10 @@ def build_parser() -> argparse.ArgumentParser:
         "codecomp-tiny), ngram, a catalog name, or a model directory / .gguf",
     )
     evaluate.add_argument(
-        "--quantization", default="auto", choices=["auto", "none", "int8"], help="weight precision"
+        "--quantization",
+        default="auto",
+        choices=["auto", "none", "int8", "int4"],
+        help="weight precision",
     )
     evaluate.add_argument(
         "--server-defaults",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 MULTILINE_MODES = ("auto", "always", "never")
-QUANTIZATION_MODES = ("auto", "none", "int8")
+QUANTIZATION_MODES = ("auto", "none", "int8", "int4")
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class Settings:
     model: str | None = None  # None → the shipped codecomp-tiny
     device: str = "auto"
     dtype: str = "auto"
-    quantization: str = "auto"  # auto (measured per machine), none, int8 — weight-only, CPU
+    quantization: str = "auto"  # auto (measured per machine), none, int8, int4 — weight-only, CPU
     speculative: bool = True  # prompt-lookup drafts verified in one forward (greedy only)
     fimTemplate: str = "auto"
     maxNewTokens: int = 64
@@ -29,6 +29,9 @@ class Settings:
     enabledLanguages: tuple[str, ...] = ("*",)
     cacheMemoryMB: int = 1024
     kvReuse: bool = True
+    # Prefill where the user is about to type (a document opens, the cursor rests, an edit pauses)
+    # and compute the completion after an accepted suggestion, as background work.
+    backgroundPrefill: bool = True
     timeBudgetMs: int = 5000  # a completion answers with what it has by then
     streaming: bool = False  # send codecomp/completionStream even without the client's capability
     allowPickle: bool = False
@@ -126,6 +129,7 @@ def _check(name: str, value: Any) -> Any:
         return tuple(value)
     if name in (
         "kvReuse",
+        "backgroundPrefill",
         "streaming",
         "allowPickle",
         "trustRemoteCode",

@@ -78,6 +78,21 @@ class Decoder:
         if length > 0:
             self.cache.store(key, tokens[:length].copy(), from_dynamic_cache(past, length, row))
 
+    @staticmethod
+    def _prefilled(
+        ids: np.ndarray, reused: int, started: float, prefill_ms: float
+    ) -> GenerationResult:
+        return GenerationResult(
+            candidates=[],
+            prompt_tokens=len(ids),
+            reused_tokens=reused,
+            prefilled_tokens=len(ids) - reused,
+            generated_tokens=0,
+            prefill_ms=prefill_ms,
+            first_token_ms=0.0,
+            total_ms=(time.perf_counter() - started) * 1000,
+        )
+
     @torch.inference_mode()
     def run(self, req: GenerationRequest) -> GenerationResult:
         started = time.perf_counter()
@@ -87,6 +102,8 @@ class Decoder:
             raise ValueError("empty prompt")
         reuse = req.reuse and self.loaded.reusable_cache
         entry, common = self.cache.lookup(req.key, ids) if reuse else (None, 0)
+        if req.prefill_only and (not reuse or common >= len(ids)):
+            return self._prefilled(ids, len(ids) if reuse else 0, started, 0.0)
         # The last prompt token is always fed: its logits start decoding.
         reused = min(common, len(ids) - 1)
         if entry is not None and reused > 0:
@@ -99,17 +116,21 @@ class Decoder:
         # prefilled before a cancellation is kept, so a superseded request's work still counts.
         pos = reused
         logits: torch.Tensor | None = None
+        chunk_size = req.prefill_chunk or self.prefill_chunk
         while pos < len(ids):
             if req.cancel.is_set():
                 if reuse:
                     self._store(req.key, ids[:pos], past)
                 raise Cancelled()
-            end = min(len(ids), pos + self.prefill_chunk)
+            end = min(len(ids), pos + chunk_size)
             chunk = torch.from_numpy(ids[pos:end]).unsqueeze(0).to(device)
             logits = self._forward(chunk, past)
             pos = end
         assert logits is not None
         prefill_ms = (time.perf_counter() - started) * 1000
+        if req.prefill_only:
+            self._store(req.key, ids, past)
+            return self._prefilled(ids, reused, started, prefill_ms)
 
         n = max(1, req.candidates)
         if n == 1 and req.temperature <= 0 and self.speculative:

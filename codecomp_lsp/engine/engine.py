@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from codecomp_lsp.engine.attention import use_rowwise_attention
 from codecomp_lsp.engine.decoder import DRAFT_TOKENS, Decoder, GenerationRequest, GenerationResult
 from codecomp_lsp.engine.kvcache import PrefixCache
 from codecomp_lsp.engine.loader import (
@@ -62,7 +63,8 @@ class Engine:
         self.state = EngineState.IDLE
         self.error: str | None = None  # why the chosen model is not the one answering, or none is
         self.choice: ModelChoice | None = None  # the model answering, and why it was chosen
-        self.precision: PrecisionChoice | None = None  # int8 or dense per call size, and why
+        self.precision: PrecisionChoice | None = None  # quantized or dense per call size, and why
+        self.rowwise = False  # short calls' attention row by row (attention.py)
         self._model_key: tuple[Any, ...] | None = None
         self.ready = threading.Event()
         self._builders: dict[int, PromptBuilder] = {}  # by prompt budget; one token cache
@@ -160,16 +162,21 @@ class Engine:
         self.precision = apply_precision(
             self.loaded.model, self.loaded.device, settings.quantization, source=spec
         )
+        self.rowwise = use_rowwise_attention(self.loaded.model)
         drafts = self._draft_tokens() if settings.speculative else 0
         self.decoder = Decoder(self.loaded, self.cache, speculative=drafts > 0, draft_tokens=drafts)
         self.state = EngineState.READY
 
     def _draft_tokens(self) -> int:
-        """Drafts per verification, so that verifying gives what plain greedy steps give: the
-        int8 kernel computes each row alone (measured identical), so stay within its call sizes;
-        dense fp32 matches too; dense bf16/fp16 does not (GEMV and GEMM round differently)."""
+        """Drafts per verification, so that verifying gives what plain greedy steps give: with
+        row-wise attention (attention.py) and the int8/int4 kernels, which compute each row alone,
+        a k-row forward is bit for bit k one-row forwards (tested), so drafts stay within the
+        quantized call sizes. Dense fp32 matches at the token level on the fixture; dense
+        bf16/fp16 does not (GEMV and GEMM round differently), so no drafts there."""
         assert self.loaded is not None and self.precision is not None
-        rows = self.precision.int8_rows
+        rows = self.precision.quant_rows
+        if not self.rowwise and rows > 0:
+            return 0
         if rows >= ALWAYS:
             return DRAFT_TOKENS
         if rows > 1:
@@ -186,9 +193,11 @@ class Engine:
         *,
         key: str | None = None,
         cancel: threading.Event | None = None,
+        background: bool = False,
     ) -> Job:
-        """Run `fn` on the model thread; a job for the same key supersedes older ones."""
-        return self.worker.submit(fn, key=key, cancel=cancel)
+        """Run `fn` on the model thread; a job for the same key supersedes older ones, and any
+        foreground job cancels the background ones."""
+        return self.worker.submit(fn, key=key, cancel=cancel, background=background)
 
     # -- the model port (features/port.py) ----------------------------------------------------
     @property
@@ -226,6 +235,13 @@ class Engine:
             raise EngineUnavailable(
                 f"out of memory while generating ({exc}); the KV cache was cleared"
             ) from exc
+        if req.prefill_only or req.background:  # not a request's work: kept out of its figures
+            self.stats.add(
+                backgroundPrefills=int(req.prefill_only),
+                backgroundTokens=result.prefilled_tokens,
+                backgroundGenerated=result.generated_tokens,
+            )
+            return result
         self.stats.add(
             promptTokens=result.prompt_tokens,
             reusedTokens=result.reused_tokens,
@@ -247,6 +263,12 @@ class Engine:
             "choiceReason": choice.reason if choice else None,
             "loadSeconds": round(loaded.load_seconds, 2) if loaded else None,
             "precision": self.precision.describe() if loaded and self.precision else None,
+            # Drafts per speculative verification (0: plain decoding) and whether short calls'
+            # attention runs row by row, which makes verification give plain decoding's tokens.
+            "draftTokens": self.decoder.draft_tokens
+            if loaded and self.decoder and self.decoder.speculative
+            else 0,
+            "rowwiseAttention": self.rowwise,
             "fallback": bool(choice and choice.fallback),
             "model": loaded.name if loaded else None,
             "device": str(loaded.device) if loaded else None,

@@ -52,6 +52,11 @@ class GenerationRequest:
     cancel: threading.Event = field(default_factory=threading.Event)
     deadline: float | None = None  # time.monotonic() after which decoding stops early
     reuse: bool = True
+    # Work ahead of the user (features/lookahead.py): counted apart from the requests' figures.
+    background: bool = False
+    # Only fill the cache with the prompt (background prefill): no candidates come back.
+    prefill_only: bool = False
+    prefill_chunk: int = 0  # tokens per prefill forward (0: the decoder's); cancellation between
 
 
 @dataclass

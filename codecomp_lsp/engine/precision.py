@@ -1,9 +1,10 @@
 """The precision policy: measured on this machine, once per model and CPU, then cached.
 
 `quantization: auto` times a few decode steps (1 row), a speculative-verification-sized call
-(8 rows) and one prefill chunk with the dense weights and with int8 (quantize.py), and keeps int8
-for the call sizes where it is faster — typically decode on a CPU, where the dense kernels win
-prefill. The int8 weights are cached beside the choice, so later loads skip the quantization.
+(8 rows) and one prefill chunk with the dense weights and with each quantized format (quantize.py),
+keeps the format that decodes fastest, and uses it for the call sizes where it beats the dense
+weights — typically decode on a CPU, where the dense kernels win prefill. The quantized weights are
+cached beside the choice, so later loads skip the quantization.
 """
 
 from __future__ import annotations
@@ -22,33 +23,36 @@ from safetensors.torch import load_file, save_file
 
 from codecomp_lsp.engine.quantize import (
     ALWAYS,
-    DualLinear,
+    Format,
     Int8Embedding,
-    dual_linears,
+    quant_linears,
     quantize_model,
+    quantized_state,
 )
 from codecomp_lsp.modelstore.store import models_dir
 
 log = logging.getLogger(__name__)
 
-WIN = 0.95  # int8 must be at least 5% faster to be used for a call size
+WIN = 0.95  # a quantized format must be at least 5% faster to be used for a call size
 PREFILL_ROWS = 256
 VERIFY_ROWS = 8
-# Below this, `auto` keeps the dense weights: such a model decodes in a few ms anyway, and int8's
-# rounding moves a small model's greedy choices more (it changed codecomp-tiny's answers).
+# Below this, `auto` keeps the dense weights: such a model decodes in a few ms anyway, and
+# rounding moves a small model's greedy choices more (int8 changed codecomp-tiny's answers).
 AUTO_MIN_PARAMETERS = 100_000_000
+AUTO_FORMATS = (Format.INT8, Format.INT4)  # what `auto` times, in this order
 
 
 @dataclass
 class PrecisionChoice:
     dense: str  # the dtype of the dense weights
-    int8_rows: int  # int8 for calls of up to this many rows (0: never, ALWAYS: always)
-    source: str  # "measured", "cached", "setting", "not on this device"
+    quant: str  # the quantized format ("int8", "int4"), or "none"
+    quant_rows: int  # the quantized weights for calls of up to this many rows (ALWAYS: always)
+    source: str  # "measured", "cached", "setting", "small model", "not on this device"
     ms: dict[str, float] = field(default_factory=dict)  # {"decode.dense": …, "decode.int8": …, …}
 
     def describe(self) -> dict[str, Any]:
-        rows = "all" if self.int8_rows >= ALWAYS else self.int8_rows
-        return {**asdict(self), "int8_rows": rows}
+        rows = "all" if self.quant_rows >= ALWAYS else self.quant_rows
+        return {**asdict(self), "quant_rows": rows}
 
 
 def _cpu_name() -> str:
@@ -91,34 +95,72 @@ def _timed_forward(model: Any, rows: int, past_len: int, repeat: int) -> float:
     return best
 
 
+def _measure(model: Any, label: str, ms: dict[str, float]) -> None:
+    ms[f"decode.{label}"] = _timed_forward(model, 1, 64, 3)
+    ms[f"verify.{label}"] = _timed_forward(model, VERIFY_ROWS, 64, 2)
+    ms[f"prefill.{label}"] = _timed_forward(model, PREFILL_ROWS, 0, 1)
+
+
 @torch.inference_mode()
-def calibrate(model: Any) -> tuple[int, dict[str, float]]:
-    """Time dense and int8 per call size on `model` (already quantized); return int8_rows."""
-    linears = dual_linears(model)
+def calibrate(model: Any, formats: tuple[Format, ...]) -> tuple[Format, int, dict[str, float]]:
+    """Time the dense weights and each format on `model` (quantized in formats[0]); return the
+    format that decodes fastest and the call sizes to use it for (0: none). The model's layers
+    are left in the returned format."""
+    linears = quant_linears(model)
     ms: dict[str, float] = {}
-    for mode, rows in (("dense", 0), ("int8", ALWAYS)):
+    for layer in linears:
+        layer.quant_rows = 0  # a measurement switch: nothing is freed yet
+    _measure(model, "dense", ms)
+    for index, fmt in enumerate(formats):
         for layer in linears:
-            layer.int8_rows = rows  # a measurement switch: nothing is freed yet
-        ms[f"decode.{mode}"] = _timed_forward(model, 1, 64, 3)
-        ms[f"verify.{mode}"] = _timed_forward(model, VERIFY_ROWS, 64, 2)
-        ms[f"prefill.{mode}"] = _timed_forward(model, PREFILL_ROWS, 0, 1)
-    if ms["decode.int8"] >= WIN * ms["decode.dense"]:
-        return 0, ms
-    if ms["prefill.int8"] <= ms["prefill.dense"] / WIN:
-        return ALWAYS, ms
-    return (VERIFY_ROWS if ms["verify.int8"] < WIN * ms["verify.dense"] else 1), ms
+            if index:
+                layer.requantize(fmt)
+            layer.quant_rows = ALWAYS
+        _measure(model, fmt.value, ms)
+    best = min(formats, key=lambda fmt: ms[f"decode.{fmt.value}"])
+    if best != formats[-1]:
+        for layer in linears:
+            layer.requantize(best)
+    name = best.value
+    if ms[f"decode.{name}"] >= WIN * ms["decode.dense"]:
+        return best, 0, ms
+    if ms[f"prefill.{name}"] <= ms["prefill.dense"] / WIN:
+        return best, ALWAYS, ms
+    return best, (VERIFY_ROWS if ms[f"verify.{name}"] < WIN * ms["verify.dense"] else 1), ms
 
 
-def _save_int8(path: Path, model: Any) -> None:
-    tensors = {}
-    for name, module in model.named_modules():
-        if isinstance(module, DualLinear | Int8Embedding) and module.qweight is not None:
-            tensors[f"{name}.qweight"] = module.qweight
-            tensors[f"{name}.qscales"] = module.qscales
+def _save(path: Path, model: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    save_file(tensors, str(tmp))
+    save_file(quantized_state(model), str(tmp))
     os.replace(tmp, path)
+
+
+def _load(path: Path) -> dict[str, torch.Tensor] | None:
+    if not path.exists():
+        return None
+    try:
+        return load_file(str(path))
+    except (OSError, ValueError, RuntimeError):
+        return None
+
+
+def _cached_choice(
+    record: Any, formats: tuple[Format, ...]
+) -> tuple[Format, int, dict[str, float]] | None:
+    """A machine's cached choice, if it was made among the same formats (a record from before
+    int4 was not: the machine is measured again)."""
+    if not isinstance(record, dict) or record.get("formats") != [f.value for f in formats]:
+        return None
+    rows = record.get("quant_rows", record.get("int8_rows"))
+    try:
+        fmt = Format(record.get("quant", "int8"))
+    except ValueError:
+        return None
+    if not isinstance(rows, int):
+        return None
+    ms = record.get("ms", {})
+    return fmt, rows, ms if isinstance(ms, dict) else {}
 
 
 def apply_precision(
@@ -127,61 +169,69 @@ def apply_precision(
     mode: str,
     source: str,
     min_parameters: int = AUTO_MIN_PARAMETERS,
+    formats: tuple[Format, ...] = AUTO_FORMATS,
 ) -> PrecisionChoice:
-    """Quantize (or not) a loaded model per `mode`; on the CPU only (the kernel is a CPU one)."""
+    """Quantize (or not) a loaded model per `mode`; on the CPU only (the kernels are CPU ones)."""
     dense = str(next(model.parameters()).dtype).removeprefix("torch.")
     if mode == "none":
-        return PrecisionChoice(dense, 0, "setting")
+        return PrecisionChoice(dense, "none", 0, "setting")
     if device.type != "cpu":
-        return PrecisionChoice(dense, 0, "not on this device")
+        return PrecisionChoice(dense, "none", 0, "not on this device")
     if mode == "auto" and sum(p.numel() for p in model.parameters()) < min_parameters:
-        return PrecisionChoice(dense, 0, "small model")
+        return PrecisionChoice(dense, "none", 0, "small model")
     key = _model_key(model, source)
     choice_file = _cache_dir() / f"{key}.json"
-    weights_file = _cache_dir() / f"{key}.int8.safetensors"
     machine = _cpu_name()
-    cached: dict[str, Any] = {}
     try:
-        cached = json.loads(choice_file.read_text()).get(machine, {})
+        known = _cached_choice(json.loads(choice_file.read_text()).get(machine), formats)
     except (OSError, ValueError, AttributeError):
-        cached = {}
+        known = None
     started = time.perf_counter()
-    saved: dict[str, torch.Tensor] | None = None
-    if weights_file.exists():
-        try:
-            saved = load_file(str(weights_file))
-        except (OSError, ValueError, RuntimeError):
-            saved = None
-    quantize_model(model, ALWAYS, saved)
-    if mode == "int8":
-        rows, ms, how = ALWAYS, {}, "setting"
-    elif cached and isinstance(cached.get("int8_rows"), int):
-        rows, ms, how = cached["int8_rows"], cached.get("ms", {}), "cached"
+    if mode != "auto":
+        fmt, rows, ms, how = Format(mode), ALWAYS, {}, "setting"
+    elif known is not None:
+        (fmt, rows, ms), how = known, "cached"
+        if rows <= 0:
+            return PrecisionChoice(dense, "none", 0, how, ms)
     else:
-        rows, ms = calibrate(model)
-        how = "measured"
+        fmt, rows, ms, how = formats[0], -1, {}, "measured"
+    weights_file = _cache_dir() / f"{key}.{fmt.value}.safetensors"
+    saved = _load(weights_file)
+    quantize_model(model, fmt, ALWAYS, saved)
+    if rows < 0:
+        fmt, rows, ms = calibrate(model, formats)
+        weights_file = _cache_dir() / f"{key}.{fmt.value}.safetensors"
+        saved = None
         try:
             record = json.loads(choice_file.read_text()) if choice_file.exists() else {}
-            record[machine] = {"int8_rows": rows, "ms": ms}
+            record[machine] = {
+                "formats": [f.value for f in formats],
+                "quant": fmt.value,
+                "quant_rows": rows,
+                "ms": ms,
+            }
             choice_file.parent.mkdir(parents=True, exist_ok=True)
             choice_file.write_text(json.dumps(record, indent=1))
         except OSError as exc:
             log.warning("could not cache the precision choice: %s", exc)
     if rows > 0 and saved is None:
         try:
-            _save_int8(weights_file, model)
+            _save(weights_file, model)
         except OSError as exc:
-            log.warning("could not cache the int8 weights: %s", exc)
-    for layer in dual_linears(model):
+            log.warning("could not cache the quantized weights: %s", exc)
+    for layer in quant_linears(model):
         layer.set_rows(rows)
     if rows <= 0:
         _drop_int8_embeddings(model)
-    log.info("precision: int8 rows %s (%s) in %.1fs", rows, how, time.perf_counter() - started)
-    return PrecisionChoice(dense, rows, how, {k: round(v, 2) for k, v in ms.items()})
+    log.info(
+        "precision: %s for ≤ %s rows (%s) in %.1fs", fmt, rows, how, time.perf_counter() - started
+    )
+    quant = fmt.value if rows > 0 else "none"
+    return PrecisionChoice(dense, quant, rows, how, {k: round(v, 2) for k, v in ms.items()})
 
 
 def _drop_int8_embeddings(model: Any) -> None:
-    """int8 lost here: the embeddings go back to dense rows of the model's dtype."""
+    """Quantization lost here: the embeddings go back to dense rows of the model's dtype."""
     embedding = model.get_input_embeddings()
     if isinstance(embedding, Int8Embedding):
         dense = torch.nn.Embedding(embedding.num_embeddings, embedding.embedding_dim)

@@ -1,4 +1,9 @@
-"""One thread owns the model: jobs run there in order, and a newer job for a key supersedes older ones."""
+"""One thread owns the model: jobs run there in order, and a newer job for a key supersedes older ones.
+
+Background jobs (prefilling a document the user may type in next, prefetching the completion after
+an accepted suggestion) are the lowest priority: any other job cancels every background job that
+is queued or running, which stops at its next cancellation check (a prefill chunk, a decode step).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ class Job:
     key: str | None
     cancel: threading.Event = field(default_factory=threading.Event)
     future: Future = field(default_factory=Future)
+    background: bool = False
 
 
 class ModelWorker:
@@ -30,6 +36,7 @@ class ModelWorker:
         self._queue: queue.Queue[Job | None] = queue.Queue()
         self._lock = threading.Lock()
         self._live: dict[str, list[Job]] = {}
+        self._background: set[Job] = set()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
@@ -41,14 +48,20 @@ class ModelWorker:
         key: str | None = None,
         cancel: threading.Event | None = None,
         supersede: bool = True,
+        background: bool = False,
     ) -> Job:
-        job = Job(fn=fn, key=key, cancel=cancel or threading.Event())
+        job = Job(fn=fn, key=key, cancel=cancel or threading.Event(), background=background)
         with self._lock:
             if self._closed:
                 # The thread is gone (or going): nothing would ever resolve this future.
                 job.cancel.set()
                 job.future.set_exception(Cancelled())
                 return job
+            if background:
+                self._background.add(job)
+            else:
+                for waiting in self._background:
+                    waiting.cancel.set()
             if key is not None:
                 if supersede:
                     for older in self._live.get(key, []):
@@ -92,6 +105,9 @@ class ModelWorker:
                 if not isinstance(exc, Cancelled | Exception):
                     raise
             finally:
+                if job.background:
+                    with self._lock:
+                        self._background.discard(job)
                 if job.key is not None:
                     with self._lock:
                         jobs = self._live.get(job.key, [])

@@ -78,6 +78,7 @@ class CompletionQuery:
     # When the request arrived (time.monotonic()): the time budget counts from here, so time spent
     # waiting behind other work is part of it.
     received: float = field(default_factory=time.monotonic)
+    background: bool = False  # computed ahead of the user (a prefetch), not asked for
 
 
 @dataclass(frozen=True)
@@ -278,7 +279,24 @@ class CompletionService:
         offset = starts[ctx.line + first] - starts[first] + ctx.character
         return ctx, window, offset, spec
 
-    def complete(self, query: CompletionQuery) -> CompletionOutcome:
+    def prompt_ids(self, query: CompletionQuery) -> tuple[CursorContext, list[int]]:
+        """The context and prompt `complete` would build for this query (background prefill
+        fills the cache with exactly these tokens)."""
+        builder = self.builder()
+        ctx, _, _, _ = self.context_for(query, builder)
+        return ctx, builder.build(ctx).ids
+
+    def remember(self, doc: DocumentSnapshot, line: int, ctx: CursorContext, text: str) -> None:
+        """`text` is on screen at (line, end of ctx's line prefix): typing it answers at once."""
+        head_end = doc.line_offset(line)
+        with self._lock:
+            self._shown[doc.uri] = _Shown(
+                line, doc.text[:head_end], ctx.line_prefix, ctx.line_suffix, text
+            )
+
+    def complete(self, query: CompletionQuery, *, remember: bool = True) -> CompletionOutcome:
+        """Complete at the query's cursor; `remember`: the answer is what the user will see
+        (a prefetch for a text the user does not have yet is not)."""
         settings = self.settings()
         doc = query.doc
         builder = self.builder()
@@ -288,7 +306,7 @@ class CompletionService:
         if ctx.mid_word and query.automatic:
             return CompletionOutcome([], reason="mid-word", context=ctx)
         prompt = builder.build(ctx)
-        loaded, _ = self.engine.require()
+        self.engine.require()
 
         refused: set[str] = set()
         on_text = None
@@ -345,6 +363,7 @@ class CompletionService:
             if settings.timeBudgetMs
             else None,
             reuse=settings.kvReuse,
+            background=query.background,
         )
         if request.deadline is not None and time.monotonic() >= request.deadline:
             # Its time went by in the queue: an answer now would come too late to be wanted.
@@ -364,16 +383,8 @@ class CompletionService:
         ranked = rank_suggestions(list(scores), window, offset, spec, doc.uri)
         suggestions = [Suggestion(text, scores[text], penalty) for text, penalty in ranked]
         incomplete = any(c.finish in (Finish.DEADLINE, Finish.LENGTH) for c in result.candidates)
-        if suggestions:
-            head_end = doc.line_offset(query.line)
-            with self._lock:
-                self._shown[doc.uri] = _Shown(
-                    query.line,
-                    doc.text[:head_end],
-                    ctx.line_prefix,
-                    ctx.line_suffix,
-                    suggestions[0].text,
-                )
+        if suggestions and remember:
+            self.remember(doc, query.line, ctx, suggestions[0].text)
         return CompletionOutcome(
             suggestions,
             incomplete=incomplete,

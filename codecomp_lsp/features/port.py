@@ -34,8 +34,10 @@ class ModelPort(Protocol):
         *,
         key: str | None = None,
         cancel: threading.Event | None = None,
+        background: bool = False,
     ) -> Job:
-        """Run `fn` on the model thread; a newer job for the same key supersedes older ones."""
+        """Run `fn` on the model thread; a newer job for the same key supersedes older ones.
+        A background job is cancelled by any foreground one."""
         ...
 
     def require(self) -> tuple[LoadedModel, Decoder]:

@@ -23,12 +23,14 @@ from codecomp_lsp import __version__
 from codecomp_lsp.features.actions import ActionService
 from codecomp_lsp.features.completion import CompletionService
 from codecomp_lsp.features.hover import HoverService
+from codecomp_lsp.features.lookahead import Lookahead
 from codecomp_lsp.features.modelio import ModelIO
 from codecomp_lsp.features.quickfix import QuickFixService
 from codecomp_lsp.server.documents import Document, Snapshot
 from codecomp_lsp.server.intake import ContentModified, ErrorReports, MessageIntake
 from codecomp_lsp.server.models import ModelControl
 from codecomp_lsp.server.state import ServerState
+from codecomp_lsp.server.warming import Warming
 from codecomp_lsp.settings import Settings, SettingsLayers
 
 log = logging.getLogger(__name__)
@@ -107,6 +109,14 @@ class CodecompServer(LanguageServer):
         self.quickfixes = QuickFixService(self.io)
         self.actions = ActionService(self.io, self.hovers)
         self.models = ModelControl(self, self.state)
+        self.lookahead = Lookahead(self.completion)
+        self.warming = Warming(
+            settings,
+            lambda: self.models.ready,
+            lambda: self.state.documents,
+            self.state.engine,
+            self.lookahead,
+        )
         self.on_settings: list[Callable[[Settings, Settings], None]] = []  # (before, after)
         self._reports = ErrorReports()
 

@@ -375,13 +375,34 @@ AUTOMATIC non-nil asks as if typing (one candidate) instead of every candidate."
             ;; jsonrpc 1.0.14 returns (ID TIMER); later versions may return nil.
             (setq codecomp--pending-id (and (consp sent) (car sent)))))))))
 
+(defvar-local codecomp--cursor-timer nil)
+(defvar-local codecomp--cursor-sent nil "The point last reported with codecomp/cursor.")
+
+(defun codecomp--report-cursor (buffer)
+  "Tell the server where point rests, so it prefills the model's cache there."
+  (when (and (buffer-live-p buffer) (eq buffer (current-buffer)))
+    (with-current-buffer buffer
+      (setq codecomp--cursor-timer nil)
+      (when-let ((server (eglot-current-server)))
+        (unless (eql codecomp--cursor-sent (point))
+          (setq codecomp--cursor-sent (point))
+          (eglot--signal-textDocument/didChange)
+          (ignore-errors
+            (jsonrpc-notify server :codecomp/cursor (eglot--TextDocumentPositionParams))))))))
+
 (defun codecomp--post-command ()
-  (when (and (memq this-command '(self-insert-command newline delete-backward-char
-                                  backward-delete-char-untabify python-indent-dedent-line-backspace))
-             (not (codecomp-current)))
-    (codecomp--cancel-pending)
-    (setq codecomp--timer
-          (run-with-timer codecomp-idle-delay nil #'codecomp--auto-request (current-buffer)))))
+  (if (and (memq this-command '(self-insert-command newline delete-backward-char
+                                backward-delete-char-untabify python-indent-dedent-line-backspace))
+           (not (codecomp-current)))
+      (progn
+        (codecomp--cancel-pending)
+        (setq codecomp--cursor-sent (point)) ; the edit tells the server where point is
+        (setq codecomp--timer
+              (run-with-timer codecomp-idle-delay nil #'codecomp--auto-request (current-buffer))))
+    (when codecomp--cursor-timer
+      (cancel-timer codecomp--cursor-timer))
+    (setq codecomp--cursor-timer
+          (run-with-timer codecomp-idle-delay nil #'codecomp--report-cursor (current-buffer)))))
 
 ;;;###autoload
 (define-minor-mode codecomp-auto-mode

@@ -4,6 +4,8 @@ no restart."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.e2e.raw_client import RawServer
@@ -34,7 +36,7 @@ def test_a_failing_forward_is_reported_once_and_the_next_request_works(
         tiny_model_dir, "--log-level", "WARNING", env={"CODECOMP_FAILPOINTS": failpoint}
     )
     try:
-        server.initialize()
+        server.initialize(backgroundPrefill=False)  # the first forward is the request's
         server.wait_ready()
         server.notify(
             "textDocument/didOpen",
@@ -51,5 +53,30 @@ def test_a_failing_forward_is_reported_once_and_the_next_request_works(
         assert len(messages) == 1, server.popups()
         stats = server.call("codecomp/stats")["result"]
         assert stats["modelState"] == "ready"
+    finally:
+        assert server.close() == 0
+
+
+def test_a_failing_background_prefill_stays_quiet_and_requests_work(tiny_model_dir) -> None:
+    """The document's open prefills in the background; its forward fails: nobody asked for it,
+    so no popup and no error answer — the request that follows runs as usual."""
+    server = RawServer(
+        tiny_model_dir, "--log-level", "WARNING", env={"CODECOMP_FAILPOINTS": "forward-error@1"}
+    )
+    try:
+        server.initialize()
+        server.wait_ready()
+        server.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": URI, "languageId": "python", "version": 1, "text": TEXT}},
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any("failpoint" in s for s in server.stderr):
+            time.sleep(0.05)
+        assert any("background work failed" in line for line in server.stderr), server.stderr
+        answer = _request(server)
+        assert answer["result"]["items"], answer
+        assert server.popups() == []
+        assert server.call("codecomp/stats")["result"]["errors"] == 0
     finally:
         assert server.close() == 0

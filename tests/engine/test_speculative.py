@@ -1,19 +1,30 @@
 """Prompt-lookup speculative decoding gives the plain greedy output, token for token, in fewer
-forward passes; int8 weights keep the same greedy choices on the fixture model."""
+forward passes, with dense, int8 and int4 weights; quantized weights keep the greedy choices of the
+fixture model."""
 
 from __future__ import annotations
 
+import inspect
 import random
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from transformers import DynamicCache
 
+from codecomp_lsp.engine.attention import use_rowwise_attention
 from codecomp_lsp.engine.decoder import Decoder, Finish, GenerationRequest
 from codecomp_lsp.engine.kvcache import PrefixCache
 from codecomp_lsp.engine.loader import load_model
-from codecomp_lsp.engine.quantize import ALWAYS, DualLinear, dual_linears, quantize_model
+from codecomp_lsp.engine.quantize import (
+    ALWAYS,
+    Format,
+    QuantLinear,
+    int4_weights,
+    quant_linears,
+    quantize_model,
+)
 from codecomp_lsp.engine.speculative import draft
 from tests.samples import LIST_FILES_PY
 
@@ -42,11 +53,11 @@ def _prompts(loaded, count: int) -> list[list[int]]:
     return out
 
 
-def test_speculative_decoding_is_token_identical_to_plain_greedy(loaded) -> None:
+def _identical_in_fewer_forwards(loaded, prompts: int) -> None:
     plain = Decoder(loaded, PrefixCache(1 << 30), speculative=False)
     spec = Decoder(loaded, PrefixCache(1 << 30), speculative=True)
     drafted = accepted = spec_forwards = plain_forwards = 0
-    for i, ids in enumerate(_prompts(loaded, 40)):
+    for i, ids in enumerate(_prompts(loaded, prompts)):
         for reuse in (False, True):
             req = dict(key=f"doc{i}", prompt_ids=ids, max_new_tokens=32, reuse=reuse)
             a = plain.run(GenerationRequest(**req))
@@ -61,6 +72,20 @@ def test_speculative_decoding_is_token_identical_to_plain_greedy(loaded) -> None
             spec_forwards, plain_forwards = spec_forwards + b.forwards, plain_forwards + a.forwards
     assert drafted > 0 and accepted > 0
     assert spec_forwards < plain_forwards  # the accepted drafts saved forward passes
+
+
+def test_speculative_decoding_is_token_identical_to_plain_greedy(loaded) -> None:
+    _identical_in_fewer_forwards(loaded, 40)
+
+
+@pytest.mark.parametrize("fmt", [Format.INT8, Format.INT4])
+def test_speculative_decoding_is_token_identical_with_quantized_weights(
+    tiny_model_dir: Path, fmt: Format
+) -> None:
+    quantized = load_model(str(tiny_model_dir), dtype="float32")
+    quantize_model(quantized.model, fmt, ALWAYS)
+    assert any(layer.fmt == fmt for layer in quant_linears(quantized.model))
+    _identical_in_fewer_forwards(quantized, 20)
 
 
 def test_speculative_decoding_streams_stops_and_reuses_the_cache(loaded) -> None:
@@ -83,19 +108,111 @@ def test_speculative_decoding_streams_stops_and_reuses_the_cache(loaded) -> None
     assert again.reused_tokens == len(ids) - 1  # the prompt came from the cache
 
 
-def test_int8_weights_keep_the_greedy_choices(tiny_model_dir: Path) -> None:
+@pytest.mark.parametrize("fmt, agreement", [(Format.INT8, 0.95), (Format.INT4, 0.8)])
+def test_quantized_weights_keep_the_greedy_choices(
+    tiny_model_dir: Path, fmt: Format, agreement: float
+) -> None:
     dense = load_model(str(tiny_model_dir), dtype="float32")
     quantized = load_model(str(tiny_model_dir), dtype="float32")
-    assert quantize_model(quantized.model, ALWAYS) > 0
-    assert all(isinstance(m, DualLinear) for m in dual_linears(quantized.model))
+    assert quantize_model(quantized.model, fmt, ALWAYS) > 0
+    assert all(isinstance(m, QuantLinear) for m in quant_linears(quantized.model))
     ids = torch.tensor([_prompts(dense, 1)[0]])
     with torch.inference_mode():
         a = dense.model(ids).logits
         b = quantized.model(ids).logits
     agree = (a.argmax(-1) == b.argmax(-1)).float().mean().item()
-    assert agree > 0.95
-    for layer in dual_linears(quantized.model):
+    assert agree > agreement
+    for layer in quant_linears(quantized.model):
         layer.set_rows(0)  # back to the dense weights only
         assert layer.qweight is None and layer.weight is not None
     with torch.inference_mode():
         assert torch.equal(quantized.model(ids).logits, a)
+
+
+def test_int4_groups_are_exact_on_a_16_level_grid() -> None:
+    """A weight already on 16 levels per group of 32 (as a Q4 GGUF's dequantized tensors are)
+    comes back exactly, and each row of a call is computed alone."""
+    gen = torch.Generator().manual_seed(3)
+    levels = torch.randint(0, 16, (64, 128), generator=gen).float()
+    levels[:, ::32] = 0  # every group uses its lowest and highest level
+    levels[:, 1::32] = 15
+    scale = torch.rand(64, 4, 1, generator=gen) * 0.01 + 0.001
+    low = torch.randn(64, 4, 1, generator=gen) * 0.05
+    weight = (levels.reshape(64, 4, 32) * scale + low).reshape(64, 128)
+    linear = torch.nn.Linear(128, 64, bias=False)
+    linear.weight.data = weight.bfloat16().float()
+    layer = QuantLinear(linear, Format.INT4, ALWAYS)
+    assert layer.fmt == Format.INT4 and layer.qweight.shape == (64, 64)
+    x = torch.randn(7, 128, generator=gen).bfloat16().float()
+    with torch.inference_mode():
+        expect = x @ linear.weight.t()
+        got = layer(x)
+        rows = torch.cat([layer(x[i : i + 1]) for i in range(7)])
+    assert torch.allclose(got, expect, rtol=0.02, atol=0.02)
+    assert torch.equal(got, rows)
+    packed, scales_zeros = int4_weights(linear.weight)
+    assert packed.dtype == torch.uint8 and scales_zeros.shape == (4, 64, 2)
+
+
+def test_int4_falls_back_to_int8_where_the_kernel_cannot_take_the_shape() -> None:
+    odd = QuantLinear(torch.nn.Linear(48, 40), Format.INT4, ALWAYS)  # 40 outputs: not % 16
+    assert odd.fmt == Format.INT8 and odd.qweight.dtype == torch.int8
+    x = torch.randn(3, 48)
+    with torch.inference_mode():
+        assert torch.allclose(
+            odd(x), torch.nn.functional.linear(x, odd.weight, odd.bias), atol=0.05
+        )
+
+
+@pytest.mark.parametrize("fmt", [Format.INT8, Format.INT4])
+def test_a_verification_forward_is_bit_for_bit_the_single_steps_in_bf16(
+    tiny_model_dir: Path, fmt: Format
+) -> None:
+    """With row-wise attention and a quantized model in bf16 (Qwen's case on a CPU), k rows in
+    one forward give exactly the logits and cache of k one-row forwards; without it they do not
+    (SDPA's k-row path rounds differently), which is why drafts need it."""
+    loaded = load_model(str(tiny_model_dir), dtype="bfloat16")
+    quantize_model(loaded.model, fmt, ALWAYS)
+    assert use_rowwise_attention(loaded.model)
+    arg = (
+        "cache"
+        if "cache" in inspect.signature(loaded.model.forward).parameters
+        else "past_key_values"
+    )
+    checked = 0
+    for ids in _prompts(loaded, 20):
+        ids = ids[:120]
+        if len(ids) < 20:
+            continue
+        head, tail = ids[:-7], ids[-7:]
+        with torch.inference_mode():
+            past = DynamicCache(config=loaded.model.config)
+            loaded.model(input_ids=torch.tensor([head]), use_cache=True, **{arg: past})
+            steps = torch.stack(
+                [
+                    loaded.model(
+                        input_ids=torch.tensor([[t]]), use_cache=True, **{arg: past}
+                    ).logits[0, -1]
+                    for t in tail
+                ]
+            )
+            past.crop(-len(tail))
+            multi = loaded.model(
+                input_ids=torch.tensor([tail]),
+                use_cache=True,
+                logits_to_keep=len(tail),
+                **{arg: past},
+            ).logits[0]
+        assert torch.equal(steps, multi)
+        checked += 1
+    assert checked >= 10
+
+
+@pytest.mark.parametrize("fmt", [Format.INT8, Format.INT4])
+def test_speculative_decoding_is_token_identical_in_bf16_with_rowwise_attention(
+    tiny_model_dir: Path, fmt: Format
+) -> None:
+    quantized = load_model(str(tiny_model_dir), dtype="bfloat16")
+    quantize_model(quantized.model, fmt, ALWAYS)
+    assert use_rowwise_attention(quantized.model)
+    _identical_in_fewer_forwards(quantized, 30)

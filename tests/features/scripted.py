@@ -115,9 +115,10 @@ class ScriptedEngine:
         *,
         key: str | None = None,
         cancel: threading.Event | None = None,
+        background: bool = False,
     ) -> Job:
         """Run `fn` now, on the caller's thread; the job comes back resolved."""
-        job = Job(fn=fn, key=key, cancel=cancel or threading.Event())
+        job = Job(fn=fn, key=key, cancel=cancel or threading.Event(), background=background)
         try:
             if job.cancel.is_set():
                 raise Cancelled()

@@ -52,7 +52,12 @@ async def complete(
         open_docs=[other.view for other in state.documents.others(uri)],
         feature=feature,
     )
+    ls.warming.requested(uri)
     outcome = ls.completion.typed_ahead(query)
+    if outcome is None:
+        outcome = ls.lookahead.take(query)
+        if outcome is not None:
+            ls.warming.shown(query, outcome)  # and the one after that: Tab, Tab, Tab
     if outcome is not None:
         state.stats.latency(feature, (time.perf_counter() - started) * 1000)
         return outcome, doc, cursor
@@ -121,6 +126,8 @@ async def complete(
             ]
             ls.protocol.notify(types.PROGRESS, types.ProgressParams(token=partial, value=items))
     stream_end(outcome.suggestions[0].text if outcome.suggestions else "")
+    if feature == "inline":
+        ls.warming.shown(query, outcome)
     return outcome, doc, cursor
 
 

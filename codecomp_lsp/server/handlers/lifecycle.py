@@ -43,6 +43,8 @@ def stats_snapshot(ls: CodecompServer) -> dict[str, Any]:
         modelFallback=info["fallback"],
         modelLoadSeconds=info["loadSeconds"],
         precision=info["precision"],
+        draftTokens=info["draftTokens"],
+        rowwiseAttention=info["rowwiseAttention"],
         dtype=info["dtype"],
         template=info["template"],
         cacheEntries=info["cacheEntries"],

@@ -30,6 +30,9 @@ import { PULL_COMMAND, StatsSnapshot, StatusView } from './status';
 
 export const STATS_METHOD = 'codecomp/stats';
 export const STREAM_METHOD = 'codecomp/completionStream';
+export const CURSOR_METHOD = 'codecomp/cursor';
+/** How long the cursor must rest before the server is told (it then prefills there). */
+const CURSOR_DEBOUNCE_MS = 150;
 export const MODELS_METHOD = 'codecomp/models';
 export const PULL_METHOD = 'codecomp/pullModel';
 export { PULL_COMMAND };
@@ -225,6 +228,7 @@ class Codecomp implements CodecompApi {
     private starting: Promise<LanguageClient | undefined> = Promise.resolve(undefined);
     private statsTimer: ReturnType<typeof setTimeout> | undefined;
     private streamTimer: ReturnType<typeof setTimeout> | undefined;
+    private cursorTimer: ReturnType<typeof setTimeout> | undefined;
     private disposed = false;
     /** `$/progress` tokens of pulls (title "codecomp: pulling NAME") → NAME. */
     private readonly pullTokens = new Map<string | number, string>();
@@ -643,8 +647,38 @@ class Codecomp implements CodecompApi {
         }
     }
 
+    /**
+     * Tells the server where the cursor rests (`codecomp/cursor`), so it prefills the model's cache
+     * there before the first keystroke: a file just opened or a jump to another function would
+     * otherwise cost a cold prompt of seconds on a CPU. Debounced: only a cursor that stays counts.
+     */
+    reportCursor(editor: vscode.TextEditor | undefined): void {
+        if (this.cursorTimer) {
+            clearTimeout(this.cursorTimer);
+        }
+        const client = this.client;
+        if (!editor || !client || !client.isRunning() || !['file', 'untitled'].includes(editor.document.uri.scheme)) {
+            return;
+        }
+        const uri = client.code2ProtocolConverter.asUri(editor.document.uri);
+        const position = editor.selection.active;
+        this.cursorTimer = setTimeout(() => {
+            if (this.client === client && client.isRunning()) {
+                void client
+                    .sendNotification(CURSOR_METHOD, {
+                        textDocument: { uri },
+                        position: { line: position.line, character: position.character },
+                    })
+                    .catch(() => undefined);
+            }
+        }, CURSOR_DEBOUNCE_MS);
+    }
+
     async dispose(): Promise<void> {
         this.disposed = true;
+        if (this.cursorTimer) {
+            clearTimeout(this.cursorTimer);
+        }
         if (this.statsTimer) {
             clearTimeout(this.statsTimer);
         }
@@ -673,6 +707,8 @@ export function activate(context: vscode.ExtensionContext): CodecompApi {
     register('codecomp.acceptLine', () => vscode.commands.executeCommand('editor.action.inlineSuggest.acceptNextLine'));
     context.subscriptions.push(
         vscode.workspace.onDidChangeConfiguration((event) => codecomp.onConfigurationChanged(event)),
+        vscode.window.onDidChangeActiveTextEditor((editor) => codecomp.reportCursor(editor)),
+        vscode.window.onDidChangeTextEditorSelection((event) => codecomp.reportCursor(event.textEditor)),
     );
     void codecomp.start();
     return codecomp;

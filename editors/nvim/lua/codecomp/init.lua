@@ -15,6 +15,8 @@ local M = {}
 M.name = "codecomp"
 M.STREAM_METHOD = "codecomp/completionStream"
 M.STATS_METHOD = "codecomp/stats"
+M.CURSOR_METHOD = "codecomp/cursor"
+M.CURSOR_DEBOUNCE_MS = 150
 M.MODELS_METHOD = "codecomp/models"
 M.PULL_METHOD = "codecomp/pullModel"
 
@@ -257,11 +259,40 @@ end
 
 local attached = {} -- bufnr -> client id
 
+--- Tells the server where the cursor rests (codecomp/cursor) so it prefills the model's cache there
+--- before the first keystroke; debounced, so only a cursor that stays is reported.
+local cursor_timer = nil
+local function report_cursor(client, bufnr)
+  if cursor_timer then
+    cursor_timer:stop()
+  else
+    cursor_timer = (vim.uv or vim.loop).new_timer()
+  end
+  cursor_timer:start(M.CURSOR_DEBOUNCE_MS, 0, vim.schedule_wrap(function()
+    if attached[bufnr] ~= client.id or compat.is_stopped(client) then
+      return
+    end
+    if api.nvim_get_current_buf() ~= bufnr then
+      return
+    end
+    local params = vim.lsp.util.make_position_params(0, client.offset_encoding or "utf-16")
+    compat.notify(client, M.CURSOR_METHOD, params)
+  end))
+end
+
 local function on_attach(client, bufnr)
   if attached[bufnr] == client.id then
     return
   end
   attached[bufnr] = client.id
+  api.nvim_create_autocmd({ "BufEnter", "CursorMoved", "CursorMovedI" }, {
+    group = api.nvim_create_augroup("codecomp_cursor_" .. bufnr, { clear = true }),
+    buffer = bufnr,
+    callback = function()
+      report_cursor(client, bufnr)
+    end,
+  })
+  report_cursor(client, bufnr)
   local cfg = M.config
   if cfg.ghost_text.enabled then
     if use_native() then
@@ -284,6 +315,7 @@ local function on_detach(client_id, bufnr)
     return
   end
   attached[bufnr] = nil
+  pcall(api.nvim_del_augroup_by_name, "codecomp_cursor_" .. bufnr)
   require("codecomp.ghost").detach(bufnr)
 end
 
