@@ -8,6 +8,10 @@ measured on Qwen2.5-Coder in bf16 and fp32), which flipped near-tied tokens. So 
 `ROWWISE_MAX` rows (decode steps, verification, batched candidates) run one SDPA call per query row
 over the keys that row may see, the same call a plain step makes; prefill chunks keep the fused,
 masked path. Causal language models without padding only: the engine never pads.
+
+It is also the fast path: the query heads that share a key/value head go in as one call's rows
+instead of SDPA's `enable_gqa` (which transformers picks on torch ≥ 2.13 and which is slow on the
+CPU: 26 of a 57 ms decode step of Qwen2.5-Coder-0.5B at a 1k-token cache, measured).
 """
 
 from __future__ import annotations
@@ -38,18 +42,20 @@ def rowwise_sdpa(
         return sdpa_attention_forward(
             module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kwargs
         )
-    gqa = getattr(module, "num_key_value_groups", 1) > 1
+    batch, heads, _, dim = query.shape
+    kv_heads = key.shape[1]
+    groups = heads // kv_heads
     start = key.shape[2] - rows  # keys before the first query row
-    outputs = [
-        functional.scaled_dot_product_attention(
-            query[:, :, i : i + 1],
-            key[:, :, : start + i + 1],
-            value[:, :, : start + i + 1],
-            scale=scaling,
-            enable_gqa=gqa,
+    outputs = []
+    for i in range(rows):
+        # The query heads that share a key/value head ride as that head's query rows (transformers'
+        # pack_gqa): one SDPA call over the unrepeated keys. `enable_gqa` does the same sum but
+        # took 1.07 ms per layer at a 1k-token cache here against 0.08 ms packed.
+        packed = query[:, :, i : i + 1].reshape(batch, kv_heads, groups, dim)
+        out = functional.scaled_dot_product_attention(
+            packed, key[:, :, : start + i + 1], value[:, :, : start + i + 1], scale=scaling
         )
-        for i in range(rows)
-    ]
+        outputs.append(out.reshape(batch, heads, 1, dim))
     out = outputs[0] if rows == 1 else torch.cat(outputs, dim=2)
     return out.transpose(1, 2).contiguous(), None
 

@@ -241,6 +241,24 @@ function steps.ready(ctx)
   }
 end
 
+local function background_prefills(client)
+  local stats = request(client, "codecomp/stats", vim.empty_dict(), 10000)
+  return stats and stats.result and stats.result.backgroundPrefills or -1
+end
+
+-- The plugin reports where the cursor rests (codecomp/cursor); the server prefills there.
+function steps.cursor(ctx)
+  local client = ctx.client
+  local before = background_prefills(client)
+  api.nvim_win_set_cursor(0, { 3, 0 })
+  vim.cmd("doautocmd <nomodeline> CursorMoved")
+  local after = wait_until(function()
+    local now = background_prefills(client)
+    return now > before and now
+  end, 20000, 200)
+  return { before = before, after = after or background_prefills(client) }
+end
+
 function steps.hover_code_action(ctx)
   local client = ctx.client
   -- On the call of list_files in `    files = list_files(".")`.
@@ -621,6 +639,7 @@ end
 
 local ORDER = {
   "ready",
+  "cursor",
   "hover_code_action",
   "ghost_accept",
   "ghost_partial",

@@ -123,6 +123,11 @@ def test_server_starts_with_plugin_settings(nvim_run: EditorRun, tiny_model_dir:
     assert ready["ghost_attached"] is True
 
 
+def test_the_cursor_is_reported_and_prefilled(nvim_run: EditorRun) -> None:
+    cursor = nvim_run.step("cursor")
+    assert cursor["after"] > cursor["before"] >= 0, cursor
+
+
 def test_ghost_text_appears_and_tab_accepts_it(nvim_run: EditorRun) -> None:
     ghost = nvim_run.step("ghost_accept")
     assert ghost["marks_before_typing"] == 0

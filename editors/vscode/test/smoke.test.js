@@ -229,6 +229,17 @@ describe('codecomp VS Code extension against the real server', { skip: SKIP, tim
         assert.equal(stats.errors, 0);
     });
 
+    it('reports where the cursor rests (codecomp/cursor) and the server prefills there', async () => {
+        const before = await api.stats();
+        stub.setActiveEditor(document, new Selection(4, 4, 4, 4));
+        await waitFor(
+            'a background prefill at the cursor',
+            async () => (await api.stats()).backgroundPrefills > before.backgroundPrefills,
+            30000,
+            200,
+        );
+    });
+
     it('answers a menu completion', async () => {
         const before = await api.stats();
         const result = await provider('CompletionItemProvider').provideCompletionItems(
