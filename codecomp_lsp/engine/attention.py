@@ -22,6 +22,7 @@ import torch
 from torch.nn import functional
 from transformers import AttentionInterface
 from transformers.integrations.sdpa_attention import sdpa_attention_forward
+from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
 
 NAME = "codecomp_rowwise_sdpa"
 ROWWISE_MAX = 8  # the verification call of DRAFT_TOKENS + 1 rows fits
@@ -61,6 +62,9 @@ def rowwise_sdpa(
 
 
 AttentionInterface.register(NAME, rowwise_sdpa)
+# The masks SDPA gets: without one, transformers builds no mask for an attention it does not know,
+# and the fused path would take a prefill chunk after cached tokens for a fresh causal prompt.
+AttentionMaskInterface.register(NAME, sdpa_mask)
 
 
 def use_rowwise_attention(model: Any) -> bool:

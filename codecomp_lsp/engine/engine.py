@@ -159,10 +159,11 @@ class Engine:
             allow_pickle=settings.allowPickle,
             trust_remote_code=settings.trustRemoteCode,
         )
+        # Before the precision calibration, so that it times the attention that will run.
+        self.rowwise = use_rowwise_attention(self.loaded.model)
         self.precision = apply_precision(
             self.loaded.model, self.loaded.device, settings.quantization, source=spec
         )
-        self.rowwise = use_rowwise_attention(self.loaded.model)
         drafts = self._draft_tokens() if settings.speculative else 0
         self.decoder = Decoder(self.loaded, self.cache, speculative=drafts > 0, draft_tokens=drafts)
         self.state = EngineState.READY

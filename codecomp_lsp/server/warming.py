@@ -147,14 +147,16 @@ class Warming:
             lambda: work(query), key=BACKGROUND_KEY, cancel=query.cancel, background=True
         )
         self._jobs[uri] = job
-        job.future.add_done_callback(lambda future: self._ended(uri, future))
+        job.future.add_done_callback(lambda future: self._ended(uri, job))
 
-    def _ended(self, uri: str, future: Any) -> None:
+    def _ended(self, uri: str, job: Job) -> None:
         """On the model thread: a job for a document closed meanwhile leaves no cache behind
         (a cancelled prefill keeps what it filled)."""
+        if self._jobs.get(uri) is job:
+            self._jobs.pop(uri, None)
         if self.documents().get(uri) is None:
             self.engine.forget_document(uri)
-        _log_failure(future)
+        _log_failure(job.future)
 
 
 def _log_failure(future: Any) -> None:
