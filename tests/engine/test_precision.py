@@ -17,7 +17,8 @@ def test_auto_measures_then_reuses_the_choice_and_the_int8_weights(tiny_model_di
     first = load_model(str(tiny_model_dir), dtype="float32")
     small = apply_precision(first.model, torch.device("cpu"), "auto", source="fixture")
     assert small.source == "small model" and small.quant_rows == 0  # the fixture stays dense
-    choice = apply_precision(first.model, torch.device("cpu"), "auto", "fixture", min_parameters=0)
+    both = (Format.INT8, Format.INT4)
+    choice = apply_precision(first.model, torch.device("cpu"), "auto", "fixture", 0, both)
     assert choice.source == "measured"
     for phase in ("decode", "verify", "prefill"):
         assert {f"{phase}.dense", f"{phase}.int8", f"{phase}.int4"} <= set(choice.ms)
@@ -27,7 +28,7 @@ def test_auto_measures_then_reuses_the_choice_and_the_int8_weights(tiny_model_di
         assert choice.quant == fastest
         assert {layer.fmt.value for layer in quant_linears(first.model)} <= {fastest, "int8"}
     second = load_model(str(tiny_model_dir), dtype="float32")
-    again = apply_precision(second.model, torch.device("cpu"), "auto", "fixture", min_parameters=0)
+    again = apply_precision(second.model, torch.device("cpu"), "auto", "fixture", 0, both)
     assert again.source == "cached" and again.quant_rows == choice.quant_rows
     assert again.quant == choice.quant
     if choice.quant_rows > 0:
@@ -61,6 +62,12 @@ def test_a_choice_made_before_int4_is_measured_again(tiny_model_dir: Path) -> No
     choice_file = _cache_dir() / f"{_model_key(loaded.model, 'fixture-old')}.json"
     choice_file.parent.mkdir(parents=True, exist_ok=True)
     choice_file.write_text(json.dumps({_cpu_name(): {"int8_rows": 1, "ms": {}}}))
-    remeasured = apply_precision(loaded.model, torch.device("cpu"), "auto", "fixture-old", 0)
+    both = (Format.INT8, Format.INT4)
+    remeasured = apply_precision(loaded.model, torch.device("cpu"), "auto", "fixture-old", 0, both)
     assert remeasured.source == "measured" and "decode.int4" in remeasured.ms
     assert json.loads(choice_file.read_text())[_cpu_name()]["formats"] == ["int8", "int4"]
+    # The default formats differ from that record's: measured again, among int8 alone.
+    again = load_model(str(tiny_model_dir), dtype="float32")
+    default = apply_precision(again.model, torch.device("cpu"), "auto", "fixture-old", 0)
+    assert default.source == "measured" and "decode.int4" not in default.ms
+    assert default.quant in ("int8", "none")
