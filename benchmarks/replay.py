@@ -272,6 +272,9 @@ def server_options(args: argparse.Namespace, kv_reuse: bool) -> dict[str, Any]:
     }
     if args.time_budget_ms is not None:
         options["timeBudgetMs"] = args.time_budget_ms
+    for item in args.setting:
+        name, _, value = item.partition("=")
+        options[name] = json.loads(value)
     return options
 
 
@@ -807,6 +810,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--device", default="auto")
     p.add_argument("--dtype", default="auto")
     p.add_argument("--time-budget-ms", type=int, default=None)
+    p.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        help="another server setting as NAME=JSON, e.g. backgroundPrefill=false (repeatable)",
+    )
     p.add_argument(
         "--diagnostics",
         action=argparse.BooleanOptionalAction,
