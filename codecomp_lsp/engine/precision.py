@@ -132,10 +132,11 @@ def calibrate(model: Any, formats: tuple[Format, ...]) -> tuple[Format, int, dic
         return best, 0, ms
     if ms[f"prefill.{name}"] <= ms["prefill.dense"] / WIN:
         return best, ALWAYS, ms
-    # Verification calls take the quantized weights unless they are clearly slower there: only
-    # they verify drafts exactly (dense bf16 GEMMs round by call size), and an accepted draft
-    # saves a whole decode step.
-    return best, (VERIFY_ROWS if ms[f"verify.{name}"] <= ms["verify.dense"] / WIN else 1), ms
+    # Verification calls take the quantized weights only where they are faster there. Only they
+    # verify drafts exactly, so this also decides whether drafts are used: letting int8 verify at
+    # equal cost (98 vs 95 ms for 8 rows here) made the typing replay worse — most inline answers
+    # are 2-3 tokens, and a 7-row verification costs 2.4 decode steps (session 5, AMD EPYC).
+    return best, (VERIFY_ROWS if ms[f"verify.{name}"] < WIN * ms["verify.dense"] else 1), ms
 
 
 def _save(path: Path, model: Any) -> None:
