@@ -43,9 +43,8 @@ AUTO_MIN_PARAMETERS = 100_000_000
 # tasks Qwen2.5-Coder-0.5B fell from 55.3% (bf16, and int8) to 48.3% with int4 weights (session 5,
 # AMD EPYC), though it decodes 1.7× faster than int8. `quantization: int4` asks for it.
 AUTO_FORMATS = (Format.INT8,)
-POLICY = (
-    2  # bumped when the rules below change: a choice cached under other rules is measured again
-)
+# Bumped when the rules below change: a choice cached under other rules is measured again.
+POLICY = 3
 
 
 @dataclass
