@@ -279,12 +279,12 @@ class CompletionService:
         offset = starts[ctx.line + first] - starts[first] + ctx.character
         return ctx, window, offset, spec
 
-    def prompt_ids(self, query: CompletionQuery) -> tuple[CursorContext, list[int]]:
-        """The context and prompt `complete` would build for this query (background prefill
-        fills the cache with exactly these tokens)."""
+    def prompt_ids(self, query: CompletionQuery) -> list[int]:
+        """The prompt `complete` would build for this query (background prefill fills the cache
+        with exactly these tokens)."""
         builder = self.builder()
         ctx, _, _, _ = self.context_for(query, builder)
-        return ctx, builder.build(ctx).ids
+        return builder.build(ctx).ids
 
     def remember(self, doc: DocumentSnapshot, line: int, ctx: CursorContext, text: str) -> None:
         """`text` is on screen at (line, end of ctx's line prefix): typing it answers at once."""

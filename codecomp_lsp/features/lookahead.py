@@ -59,10 +59,9 @@ class Lookahead:
     # -- model thread ---------------------------------------------------------------------------
     def prefill(self, query: CompletionQuery) -> GenerationResult | None:
         """Fill the KV cache with the prompt a completion at the query's cursor would use."""
-        settings = self.completion.settings()
-        if not settings.kvReuse:
-            return None
-        _, ids = self.completion.prompt_ids(query)
+        if not self.completion.settings().kvReuse:
+            return None  # nothing would keep what it filled
+        ids = self.completion.prompt_ids(query)
         request = GenerationRequest(
             key=query.doc.uri,
             prompt_ids=ids,
