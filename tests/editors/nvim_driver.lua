@@ -252,11 +252,14 @@ function steps.cursor(ctx)
   local before = background_prefills(client)
   api.nvim_win_set_cursor(0, { 3, 0 })
   vim.cmd("doautocmd <nomodeline> CursorMoved")
-  local after = wait_until(function()
-    local now = background_prefills(client)
-    return now > before and now
-  end, 20000, 200)
-  return { before = before, after = after or background_prefills(client) }
+  -- Polled from the driver coroutine (a request yields, so it cannot run inside wait_until).
+  local after = before
+  local started = uv.now()
+  while after <= before and uv.now() - started < 20000 do
+    sleep(200)
+    after = background_prefills(client)
+  end
+  return { before = before, after = after }
 end
 
 function steps.hover_code_action(ctx)
