@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from codecomp_lsp import __version__
@@ -183,6 +184,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    from codecomp_lsp.evaluation.ablation import render_ablation, variants
     from codecomp_lsp.evaluation.run import EvalPlan, build_tasks, evaluate, render_table, save
 
     heldout = Path(args.heldout) if args.heldout else None
@@ -198,9 +200,18 @@ def _eval(args: argparse.Namespace) -> int:
         heldout_limit=args.heldout_limit,
         humaneval_limit=args.humaneval_limit,
         languages=tuple(args.languages.split(",")),
+        humaneval_sample=args.humaneval_sample,
+        block_limit=args.block_limit,
+        span_limit=args.span_limit,
     )
+    try:
+        extra_rows = variants(args.ablate, args.budgets)
+    except ValueError as exc:
+        print(f"codecomp: {exc}", file=sys.stderr)
+        return 2
     tasks = build_tasks(plan)
     reports = []
+    ablations: list[str] = []
     for spec in args.models.split(","):
         try:
             completer = _completer(spec, args)
@@ -213,11 +224,24 @@ def _eval(args: argparse.Namespace) -> int:
             if done == total or done % 50 == 0:
                 print(f"  {kind}: {done}/{total}", file=sys.stderr)
 
-        reports.append(evaluate(completer, tasks, progress))
+        base = evaluate(completer, tasks, progress)
+        reports.append(base)
+        if extra_rows and hasattr(completer, "configure"):
+            rows = []
+            for label, changes in extra_rows:
+                completer.configure(label, **changes)
+                print(f"evaluating {completer.name} …", file=sys.stderr)
+                rows.append(evaluate(completer, tasks, progress))
+            reports += rows
+            ablations.append(render_ablation(base, rows))
         if hasattr(completer, "close"):
             completer.close()
     table = render_table(reports)
     print(table)
+    for text in ablations:
+        print(text)
+    if args.report:
+        Path(args.report).write_text(table + "\n" + "\n".join(ablations), encoding="utf-8")
     if args.out:
         save(reports, Path(args.out))
     return 0
@@ -232,14 +256,23 @@ def _completer(spec: str, args: argparse.Namespace):  # noqa: ANN202
                 f"the n-gram baseline needs {args.ngram_run}/train.bin (made by `codecomp train`)"
             )
         return NgramCompleter.from_run(Path(args.ngram_run))
+    if spec.startswith("raw:"):
+        from codecomp_lsp.evaluation.raw import RawCompleter
+
+        return RawCompleter(
+            spec[4:] or None, device=args.device or "auto", quantization=args.quantization
+        )
     from codecomp_lsp.evaluation.completers import ModelCompleter
 
-    return ModelCompleter(
+    completer = ModelCompleter(
         None if spec == "default" else spec,
         device=args.device or "auto",
         server_defaults=args.server_defaults,
         quantization=args.quantization,
     )
+    if args.candidates > 1:
+        completer.base = replace(completer.base, candidates=args.candidates)
+    return completer
 
 
 def _finetune(args: argparse.Namespace) -> int:
@@ -335,7 +368,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--models",
         default="default",
         help="comma-separated: default (no model setting: the best pulled model, else "
-        "codecomp-tiny), ngram, a catalog name, or a model directory / .gguf",
+        "codecomp-tiny), ngram, a catalog name, or a model directory / .gguf; raw:NAME is that "
+        "model alone (its FIM format, greedy, no context windows or post-processing)",
     )
     evaluate.add_argument(
         "--quantization",
@@ -358,6 +392,27 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--humaneval-limit", type=int, default=None, help="first N single-line tasks; 0 skips"
     )
+    evaluate.add_argument(
+        "--humaneval-sample", type=int, default=None, help="a seeded sample of N single-line tasks"
+    )
+    evaluate.add_argument(
+        "--block-limit", type=int, default=0, help="N multi-line HumanEval tasks (seeded sample)"
+    )
+    evaluate.add_argument(
+        "--span-limit", type=int, default=0, help="N random-span HumanEval tasks (seeded sample)"
+    )
+    evaluate.add_argument(
+        "--ablate",
+        default="",
+        help="'all' or comma-separated pipeline stages: also score each switched off in turn",
+    )
+    evaluate.add_argument(
+        "--budgets", default="", help="comma-separated seconds: also score at these time budgets"
+    )
+    evaluate.add_argument(
+        "--candidates", type=int, default=1, help="candidates a completion ranks (parse check)"
+    )
+    evaluate.add_argument("--report", help="write the tables (and ablation examples) as Markdown")
     evaluate.add_argument("--languages", default="python")
     evaluate.add_argument(
         "--ngram-run",

@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from codecomp_lsp.stages import Stage, parse_stages
+
 MULTILINE_MODES = ("auto", "always", "never")
 QUANTIZATION_MODES = ("auto", "none", "int8", "int4")
 
@@ -45,6 +47,9 @@ class Settings:
     codeActionMaxNewTokens: int = 256  # docstring, function body, code from a comment
     codeActionTimeBudgetMs: int = 20000
     denyPatterns: tuple[str, ...] = ()  # extra regexes: matching model output is never shown
+    # Pipeline stages switched off (`codecomp.stages.Stage` names): for measuring each stage's
+    # worth, not for everyday use.
+    disabledStages: tuple[Stage, ...] = ()
 
     def language_enabled(self, language: str | None) -> bool:
         if "*" in self.enabledLanguages:
@@ -127,6 +132,10 @@ def _check(name: str, value: Any) -> Any:
             except re.error as exc:
                 raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
         return tuple(value)
+    if name == "disabledStages":
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ValueError("must be a list of stage names")
+        return tuple(sorted(parse_stages(value)))
     if name in (
         "kvReuse",
         "backgroundPrefill",

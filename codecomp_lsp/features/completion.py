@@ -25,8 +25,9 @@ from codecomp_lsp.features.port import ModelPort
 from codecomp_lsp.postprocess.parse_check import parse_penalty, rank_candidates
 from codecomp_lsp.postprocess.pipeline import clean_completion
 from codecomp_lsp.postprocess.secrets import find_secret_in, stream_prefix
-from codecomp_lsp.prompt.builder import PromptBuilder
+from codecomp_lsp.prompt.builder import Prompt, PromptBuilder
 from codecomp_lsp.settings import Settings
+from codecomp_lsp.stages import Stage
 
 # Lines around the cursor handed to the context layer: bounds parse cost on huge files. The start is
 # a multiple of the context's line step so its window snapping is unaffected. After the cursor the
@@ -241,6 +242,9 @@ class CompletionService:
         doc = query.doc
         spec = language_for(doc.language_id, doc.uri)
         prefix_budget, suffix_budget, snippet_budget = builder.budgets()
+        off = settings.disabledStages
+        if Stage.BUDGET_SPLIT in off:
+            prefix_budget = suffix_budget = builder.max_prompt_tokens
         window, line, first = _line_window(doc, query.line, lines_after_for(suffix_budget))
         others = [
             (d.uri, d.text, language_for(d.language_id, d.uri))
@@ -260,7 +264,7 @@ class CompletionService:
             count_tokens=builder.counter.count,
             prefix_budget=prefix_budget,
             suffix_budget=suffix_budget,
-            line_step=LINE_STEP,
+            line_step=1 if Stage.LINE_STEP in off else LINE_STEP,
             tree=(lambda: window_tree(window, spec, doc.uri)) if spec is not None else None,
         )
         if settings.multiline != "auto":
@@ -284,7 +288,10 @@ class CompletionService:
         with exactly these tokens)."""
         builder = self.builder()
         ctx, _, _, _ = self.context_for(query, builder)
-        return builder.build(ctx).ids
+        return self._prompt(builder, ctx).ids
+
+    def _prompt(self, builder: PromptBuilder, ctx: CursorContext) -> Prompt:
+        return builder.build(ctx, plain_psm=Stage.MIDDLE_LAYOUT in self.settings().disabledStages)
 
     def remember(self, doc: DocumentSnapshot, line: int, ctx: CursorContext, text: str) -> None:
         """`text` is on screen at (line, end of ctx's line prefix): typing it answers at once."""
@@ -305,7 +312,8 @@ class CompletionService:
             return CompletionOutcome([], reason="disabled", context=ctx)
         if ctx.mid_word and query.automatic:
             return CompletionOutcome([], reason="mid-word", context=ctx)
-        prompt = builder.build(ctx)
+        prompt = self._prompt(builder, ctx)
+        off = frozenset(settings.disabledStages)
         self.engine.require()
 
         refused: set[str] = set()
@@ -335,14 +343,17 @@ class CompletionService:
             sent: set[str] = set()
 
             def on_finish(row: int, text: str) -> None:
-                cleaned = clean_completion(text, ctx)
+                cleaned = clean_completion(text, ctx, off=off)
                 if cleaned and spec is not None:
                     window_tree(window, spec, doc.uri)  # parsed incrementally, not from scratch
                 if (
                     cleaned
                     and cleaned not in sent
                     and not self._refuse(cleaned, ctx, refused)
-                    and parse_penalty(window, offset, cleaned, spec) <= 0
+                    and (
+                        Stage.PARSE_CHECK in off
+                        or parse_penalty(window, offset, cleaned, spec) <= 0
+                    )
                 ):
                     sent.add(cleaned)
                     emit(Suggestion(cleaned, 0.0))
@@ -355,7 +366,7 @@ class CompletionService:
             else min(settings.maxNewTokens, 48),
             candidates=query.candidates,
             temperature=settings.temperature,
-            stop_check=make_stop_check(ctx, spec),
+            stop_check=None if Stage.STOP_CHECK in off else make_stop_check(ctx, spec),
             on_text=on_text,
             on_finish=on_finish,
             cancel=query.cancel,
@@ -374,13 +385,16 @@ class CompletionService:
         cleaned: list[tuple[str, float]] = []
         for cand in result.candidates:
             cut_off = cand.finish in (Finish.LENGTH, Finish.DEADLINE)
-            text = clean_completion(cand.text, ctx, cut_off=cut_off)
+            text = clean_completion(cand.text, ctx, cut_off=cut_off, off=off)
             if text and self._refuse(text, ctx, refused):
                 continue  # never shown: it looks like it carries a secret
             if text and all(text != seen for seen, _ in cleaned):
                 cleaned.append((text, cand.mean_logprob))
         scores = dict(cleaned)
-        ranked = rank_suggestions(list(scores), window, offset, spec, doc.uri)
+        if Stage.PARSE_CHECK in off:
+            ranked: list[tuple[str, int | None]] = [(text, None) for text in scores]
+        else:
+            ranked = rank_suggestions(list(scores), window, offset, spec, doc.uri)
         suggestions = [Suggestion(text, scores[text], penalty) for text, penalty in ranked]
         incomplete = any(c.finish in (Finish.DEADLINE, Finish.LENGTH) for c in result.candidates)
         if suggestions and remember:

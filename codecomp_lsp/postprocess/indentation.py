@@ -132,11 +132,18 @@ def _constant_offset(lines: list[str], anchor: int, doc_unit: int) -> int:
     few spaces past the document's levels (Qwen writes `# Check…\n     if …` under a 4-space
     body: the first line's indent was the prompt's, the rest got one space too many). 0 when the
     levels already fit, when they disagree, or when a line continues an open expression (visual
-    alignment under a bracket is meant)."""
-    rest = [line for line in lines[1:] if line.strip()]
+    alignment under a bracket is meant). Lines from the first one dedented past the cursor's
+    level on are not the block's and do not count."""
+    rest = []
+    for line in lines[1:]:
+        if not line.strip():
+            continue
+        if len(leading_ws(line)) < anchor:
+            break  # dedented past the cursor's level: the block ends here and is cut there
+        rest.append(line)
     if not rest:
         return 0
-    if any(line.rstrip().endswith(_OPEN_ENDINGS) for line in lines[:-1] if line.strip()):
+    if any(line.rstrip().endswith(_OPEN_ENDINGS) for line in [lines[0], *rest[:-1]]):
         return 0
     widths = [len(leading_ws(line)) for line in rest]
     residues = {(w - anchor) % doc_unit for w in widths}

@@ -11,6 +11,9 @@ from codecomp_lsp.context.types import CursorContext
 from codecomp_lsp.postprocess.brackets import bracket_problems, following_text
 
 MIN_MATCHED_LINES = 2  # lines that must match `after` when the completion goes on past them
+# A repeated suffix this long is no coincidence even where the cut falls inside a word
+# (`s.split(' ')])` before `lit(' ')])`); shorter ones there are (`total` before `al)`).
+MIN_MIDWORD_OVERLAP = 6
 
 
 def _is_word(char: str) -> bool:
@@ -20,8 +23,8 @@ def _is_word(char: str) -> bool:
 def strip_suffix_overlap(completion: str, ctx: CursorContext) -> str:
     """Remove the longest tail of the completion that `line_suffix` starts with.
 
-    The cut must not split a word, and must not leave the brackets worse than before
-    (`print(` + `foo()` + `)` keeps its `)`).
+    The cut must not split a word unless the overlap is long, and must not leave the
+    brackets worse than before (`print(` + `foo()` + `)` keeps its `)`).
     """
     suffix = ctx.line_suffix
     last = completion.rsplit("\n", 1)[-1]
@@ -31,7 +34,7 @@ def strip_suffix_overlap(completion: str, ctx: CursorContext) -> str:
         if not completion.endswith(overlap) or not overlap.strip():
             continue
         head = ctx.line_prefix + completion[:-k]
-        if head and _is_word(head[-1]) and _is_word(overlap[0]):
+        if head and _is_word(head[-1]) and _is_word(overlap[0]) and k < MIN_MIDWORD_OVERLAP:
             continue
         if k < len(suffix) and _is_word(overlap[-1]) and _is_word(suffix[k]):
             continue

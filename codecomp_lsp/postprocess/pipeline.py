@@ -1,7 +1,9 @@
 """Turn a raw model completion into the text to insert at the cursor, or nothing.
 
-The order matters: the extent is decided first (line or block), then junk inside it is cut
-(repetition, stray closers), then what duplicates the text after the cursor is removed.
+The order matters: the extent is decided first (line or block), then repetition is cut, then
+the tail that the text after the cursor already holds, and only then stray closers: balancing
+first would drop the `])` of `s.split(' ')])` before the line's own `lit(' ')])` could be seen
+to repeat it, leaving a duplicated `lit(' ')`.
 """
 
 from __future__ import annotations
@@ -22,31 +24,45 @@ from codecomp_lsp.postprocess.truncate import (
     truncate_block,
 )
 from codecomp_lsp.postprocess.whitespace import strip_trailing_whitespace
+from codecomp_lsp.stages import Stage
 
 
 def clean_completion(
-    raw: str, ctx: CursorContext, *, max_lines: int = DEFAULT_MAX_LINES, cut_off: bool = False
+    raw: str,
+    ctx: CursorContext,
+    *,
+    max_lines: int = DEFAULT_MAX_LINES,
+    cut_off: bool = False,
+    off: frozenset[Stage] = frozenset(),
 ) -> str | None:
     """The cleaned completion for insertion between `line_prefix` and `line_suffix`, or None.
 
     `cut_off`: decoding stopped at the token cap or the deadline, not at an end of its own; a
-    block that did not reach its end is cut back to its last complete line."""
+    block that did not reach its end is cut back to its last complete line. `off`: stages
+    skipped (to measure them); deciding the extent is not a stage, it defines the answer."""
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
-    text = strip_first_line_indent(text, ctx)
+    if Stage.INDENTATION not in off:
+        text = strip_first_line_indent(text, ctx)
     if ctx.multiline:
-        text = reindent(text, ctx)
+        if Stage.INDENTATION not in off:
+            text = reindent(text, ctx)
         block = truncate_block(text, ctx, max_lines=max_lines)
         if cut_off and block == text:  # the block had not ended when decoding stopped
             block = cut_unfinished(block, ctx)
         text = block
     else:
         text = first_line(text)
-    text = cut_repetition(text, ctx)
-    text = balance_brackets(text, ctx)
-    text = strip_suffix_overlap(text, ctx)
-    if ctx.multiline:
+    if Stage.REPETITION not in off:
+        text = cut_repetition(text, ctx)
+    if Stage.SUFFIX_OVERLAP not in off:
+        text = strip_suffix_overlap(text, ctx)
+    if Stage.BRACKETS not in off:
+        text = balance_brackets(text, ctx)
+    if Stage.SUFFIX_OVERLAP not in off and ctx.multiline:
         text = strip_after_overlap(text, ctx)
     text = strip_trailing_whitespace(text, ctx)
-    if not text.strip() or duplicates_following(text, ctx):
+    if not text.strip():
+        return None
+    if Stage.DUPLICATE_CHECK not in off and duplicates_following(text, ctx):
         return None
     return text

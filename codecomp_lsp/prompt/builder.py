@@ -8,7 +8,7 @@ typing on the cursor line only changes the tail after the middle marker.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from codecomp_lsp.context.types import CursorContext
@@ -101,10 +101,15 @@ class PromptBuilder:
             return int(total * 0.85), 0, int(total * 0.15)
         return int(total * 0.6), int(total * 0.25), int(total * 0.15)
 
-    def build(self, ctx: CursorContext) -> Prompt:
+    def build(self, ctx: CursorContext, *, plain_psm: bool = False) -> Prompt:
+        """`plain_psm`: the typed part of the cursor line ends the prefix, as models are trained,
+        instead of following the middle marker (which keeps the cache valid while typing)."""
         enc = self.counter.encode
         line_prefix = ctx.line_prefix[-MAX_LINE_CHARS:]
         line_suffix = ctx.line_suffix[:MAX_LINE_CHARS]
+        if plain_psm and self.fim:
+            ctx = replace(ctx, before=ctx.before + line_prefix)
+            line_prefix = ""
         head: list[int] = []
         for snippet in ctx.snippets:
             if self._sep is not None:

@@ -146,3 +146,29 @@ def test_visual_alignment_under_an_open_bracket_is_left_alone() -> None:
     ctx = make_ctx("def main():\n    █\n", "python", multiline=True, block_indent="    ")
     raw = "total = compute(alpha,\n                beta)\nreturn total"
     assert reindent(raw, ctx) == raw
+
+
+def test_a_shifted_block_is_fixed_when_a_dedented_line_follows_it() -> None:
+    # HumanEval/95, multi-line infilling (issue #13): Qwen put every line one column too deep
+    # and went on past the block with `else:` at the enclosing level; that last line (cut
+    # anyway) hid the offset, so the block came back 1 column off.
+    from codecomp_lsp.postprocess.pipeline import clean_completion
+
+    ctx = make_ctx(
+        """
+        def check(state, keys):
+            for key in keys:
+                if state == "start":
+                    █
+        """,
+        "python",
+        multiline=True,
+        block_indent=" " * 12,
+    )
+    s13, s17 = " " * 13, " " * 17
+    raw = f" if key.islower():\n{s17}state = 1\n{s13}else:\n{s17}state = 2\n        else:\n"
+    s12, s16 = " " * 12, " " * 16
+    assert (
+        clean_completion(raw, ctx)
+        == f"if key.islower():\n{s16}state = 1\n{s12}else:\n{s16}state = 2"
+    )

@@ -4,6 +4,7 @@ from postprocess_helpers import make_ctx
 
 from codecomp_lsp.postprocess import clean_completion
 from codecomp_lsp.postprocess.whitespace import strip_trailing_whitespace
+from codecomp_lsp.stages import Stage
 
 
 def test_print_hi_with_auto_inserted_paren() -> None:
@@ -157,3 +158,26 @@ def test_trailing_whitespace_is_stripped_but_not_before_code() -> None:
     assert strip_trailing_whitespace("a  \n  b \t\n\n", ctx) == "a\n  b"
     before_code = make_ctx("x = █+ 1\n", "python")
     assert strip_trailing_whitespace("a ", before_code) == "a "
+
+
+def test_the_suffix_the_model_repeated_goes_before_brackets_are_balanced() -> None:
+    # HumanEval/86 random-span infilling (issue #13): the cursor is inside `s.sp|lit(' ')])`.
+    # Balancing first dropped `])`, so `lit(' ')` stayed and the line read `split(' ')lit(' ')])`.
+    ctx = make_ctx("    return ' '.join([''.join(sorted(list(i))) █lit(' ')])\n", "python")
+    assert clean_completion(" for i in s.split(' ')])\n\n", ctx) == "for i in s.sp"
+
+
+def test_each_postprocessing_stage_can_be_switched_off() -> None:
+    ctx = make_ctx("x = 1█;\n", "javascript")
+    assert clean_completion("0;", ctx) == "0"
+    assert clean_completion("0;", ctx, off=frozenset({Stage.SUFFIX_OVERLAP})) == "0;"
+    ctx = make_ctx("y = f(█\n", "python")
+    assert clean_completion("a))", ctx) == "a)"
+    assert clean_completion("a))", ctx, off=frozenset({Stage.BRACKETS})) == "a))"
+    block = make_ctx("def f(x):\n    █\n", "python", multiline=True, block_indent="    ")
+    assert clean_completion("  y = x\n\treturn y", block) == "y = x\n    return y"
+    off = frozenset({Stage.INDENTATION})
+    assert clean_completion("  y = x\n\treturn y", block, off=off) == "  y = x\n\treturn y"
+    following = make_ctx("    pri█nt(total)\n", "python")
+    assert clean_completion("nt", following) is None
+    assert clean_completion("nt", following, off=frozenset({Stage.DUPLICATE_CHECK})) == "nt"

@@ -351,3 +351,19 @@ def test_token_counter_caches_and_evicts(tok: PreTrainedTokenizerFast) -> None:
     assert counting.calls[-1] == "beta"
     assert counter.encode(EOS_TOKEN) == tuple(enc(tok, EOS_TOKEN))
     assert 0 not in counter.encode(EOS_TOKEN)
+
+
+def test_plain_psm_layout_ends_the_prefix_with_the_typed_line(
+    tok: PreTrainedTokenizerFast, ids_of: dict[str, int]
+) -> None:
+    # The ablation's "typed-line-after-middle" off: the model's own training layout.
+    c = ctx(line_suffix=")", after="\nx = 1\n")
+    prompt = builder(tok).build(c, plain_psm=True)
+    assert prompt.ids == [
+        ids_of[FIM_PREFIX],
+        *enc(tok, c.before + c.line_prefix),
+        ids_of[FIM_SUFFIX],
+        *enc(tok, c.line_suffix + "\n" + c.after),
+        ids_of[FIM_MIDDLE],
+    ]
+    assert prompt.middle_start == len(prompt.ids)

@@ -71,6 +71,8 @@ VALID: list[tuple[str, Any, Any]] = [
     ("codeActionTimeBudgetMs", 120000, 120000),
     ("denyPatterns", [r"ACME-[0-9]{6}", "internal\\.corp"], (r"ACME-[0-9]{6}", "internal\\.corp")),
     ("denyPatterns", [], ()),
+    ("disabledStages", ["parse-check", "indentation"], ("indentation", "parse-check")),
+    ("disabledStages", [], ()),
 ]
 
 
@@ -143,6 +145,8 @@ INVALID: list[tuple[str, Any]] = [
     ("denyPatterns", ["ok", "(unclosed"]),
     ("denyPatterns", [""]),
     ("denyPatterns", [3]),
+    ("disabledStages", ["no-such-stage"]),
+    ("disabledStages", "indentation"),
 ]
 
 
