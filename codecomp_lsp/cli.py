@@ -203,6 +203,7 @@ def _eval(args: argparse.Namespace) -> int:
         humaneval_sample=args.humaneval_sample,
         block_limit=args.block_limit,
         span_limit=args.span_limit,
+        typed_limit=args.typed_limit,
     )
     try:
         extra_rows = variants(args.ablate, args.budgets)
@@ -397,6 +398,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument(
         "--block-limit", type=int, default=0, help="N multi-line HumanEval tasks (seeded sample)"
+    )
+    evaluate.add_argument(
+        "--typed-limit",
+        type=int,
+        default=0,
+        help="N single-line HumanEval tasks with the line's first word typed (seeded sample)",
     )
     evaluate.add_argument(
         "--span-limit", type=int, default=0, help="N random-span HumanEval tasks (seeded sample)"

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from codecomp_lsp.evaluation.tasks import LineTask
 
@@ -60,6 +61,34 @@ def humaneval_tasks(problems: dict[str, dict], limit: int | None = None) -> list
             if limit is not None and len(tasks) >= limit:
                 return tasks
     return tasks
+
+
+def humaneval_typed_tasks(
+    problems: dict[str, dict], limit: int | None = None, seed: int = 0
+) -> list[LineTask]:
+    """Single-line tasks with the line's first word already typed (up to and including the
+    first character that is not part of a name: `current_string.`, `if `, `return `): what a
+    user typing gets, where the typed text follows the FIM middle marker in our layout."""
+    tasks: list[LineTask] = []
+    for task in humaneval_tasks(problems):
+        k = next((i for i, ch in enumerate(task.target) if not (ch.isalnum() or ch == "_")), -1)
+        if k < 0 or k + 1 >= len(task.target):
+            continue
+        typed = task.target[: k + 1]
+        lines = task.text.split("\n")
+        lines[task.line] += typed
+        tasks.append(
+            replace(
+                task,
+                task_id=task.task_id + ":typed",
+                kind="humaneval-typed",
+                text="\n".join(lines),
+                character=task.character + len(typed),
+                target=task.target[k + 1 :].strip(),
+                extra={**task.extra, "typed": typed},
+            )
+        )
+    return _sample(tasks, limit, seed)
 
 
 def _body_tasks(problems: dict[str, dict]) -> list[tuple[str, dict, str, list[str]]]:

@@ -14,6 +14,7 @@ from codecomp_lsp.evaluation.humaneval import (
     humaneval_block_tasks,
     humaneval_span_tasks,
     humaneval_tasks,
+    humaneval_typed_tasks,
     load_problems,
     sample_tasks,
 )
@@ -37,9 +38,10 @@ class EvalPlan:
     humaneval_sample: int | None = None  # a seeded sample of the single-line tasks instead
     block_limit: int = 0  # multi-line tasks (a seeded sample); 0: none
     span_limit: int = 0  # random-span tasks (a seeded sample); 0: none
+    typed_limit: int = 0  # single-line tasks with the first word typed (a seeded sample)
 
 
-HUMANEVAL_SETS = ("humaneval", "humaneval-block", "humaneval-span")
+HUMANEVAL_SETS = ("humaneval", "humaneval-typed", "humaneval-block", "humaneval-span")
 
 
 def heldout_files(source: Path, languages: tuple[str, ...]) -> Iterator[dict]:
@@ -70,11 +72,13 @@ def build_tasks(plan: EvalPlan) -> dict[str, list[LineTask]]:
             tasks[kind] = line_tasks_from_files(
                 files, kind=kind, per_file=2, limit=plan.heldout_limit, seed=plan.seed
             )
-    if plan.humaneval_limit != 0 or plan.block_limit or plan.span_limit:
+    if plan.humaneval_limit != 0 or plan.block_limit or plan.span_limit or plan.typed_limit:
         problems = load_problems()
     if plan.humaneval_limit != 0:
         lines = humaneval_tasks(problems, plan.humaneval_limit)
         tasks["humaneval"] = sample_tasks(lines, plan.humaneval_sample, plan.seed)
+    if plan.typed_limit:
+        tasks["humaneval-typed"] = humaneval_typed_tasks(problems, plan.typed_limit, plan.seed)
     if plan.block_limit:
         tasks["humaneval-block"] = humaneval_block_tasks(problems, plan.block_limit, plan.seed)
     if plan.span_limit:
@@ -151,6 +155,7 @@ def _mean(values) -> float:  # noqa: ANN001 - any iterable of bools/floats
 
 SET_TITLES = {
     "humaneval": "HumanEval line",
+    "humaneval-typed": "HumanEval line, first word typed,",
     "humaneval-block": "HumanEval multi-line",
     "humaneval-span": "HumanEval span",
 }

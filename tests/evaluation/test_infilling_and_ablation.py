@@ -16,6 +16,7 @@ from codecomp_lsp.evaluation.humaneval import (
     check_all,
     humaneval_block_tasks,
     humaneval_span_tasks,
+    humaneval_typed_tasks,
     load_problems,
 )
 from codecomp_lsp.settings import parse_settings
@@ -55,6 +56,18 @@ def test_span_tasks_mask_ten_random_spans_a_problem(problems: dict[str, dict]) -
     for task in tasks:
         assert task.extent == "span" and task.target
         assert task.filled(task.target) == _solution(problems[task.extra["problem"]])
+
+
+def test_typed_tasks_start_after_the_first_word(problems: dict[str, dict]) -> None:
+    tasks = humaneval_typed_tasks(problems)
+    assert len(tasks) > 900
+    for task in tasks:
+        row = task.text.split("\n")[task.line]
+        assert row.endswith(task.extra["typed"]) and task.character == len(row)
+        full = row + task.target
+        assert task.filled(task.target).split("\n")[task.line].strip() == full.strip()
+        last = task.extra["typed"][-1]
+        assert not (last.isalnum() or last == "_")  # a whole word and what ends it
 
 
 def test_multiline_fills_are_run_against_the_tests(problems: dict[str, dict]) -> None:

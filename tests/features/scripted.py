@@ -190,7 +190,7 @@ class ScriptedEngine:
         )
 
     def read_prompt(self, ids: list[int]) -> Prompt:
-        """`[snippets][PRE] before [SUF] line_suffix "\\n" after [MID] line_prefix`, or a chat."""
+        """`[snippets][PRE] before + indent [SUF] line_suffix "\\n" after [MID] typed`, or a chat."""
         loaded, _ = self.require()
         vocab = loaded.tokenizer.get_vocab()
         template = loaded.template
@@ -200,8 +200,8 @@ class ScriptedEngine:
         start, hole, middle = ids.index(pre), ids.index(suf), ids.index(mid)
         before = self.decode(ids[start + 1 : hole])
         suffix = self.decode(ids[hole + 1 : middle])
-        line_prefix = self.decode(ids[middle + 1 :])
-        return before + line_prefix + suffix, before.count("\n"), len(line_prefix)
+        head = before + self.decode(ids[middle + 1 :])  # the cursor line's indent ends `before`
+        return head + suffix, head.count("\n"), len(head) - (head.rfind("\n") + 1)
 
 
 class ScriptedIO(ModelIO):

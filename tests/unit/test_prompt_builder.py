@@ -80,21 +80,23 @@ def test_special_tokens_have_fixed_ids(ids_of: dict[str, int]) -> None:
 def test_layout(tok: PreTrainedTokenizerFast, ids_of: dict[str, int]) -> None:
     c = ctx(line_suffix=")  # radius", after="\nx = 1\n")
     prompt = builder(tok).build(c)
+    # The cursor line's indentation ends the prefix; what is typed after it follows the middle.
+    indent, typed = "    ", "return 3.14 * "
+    assert c.line_prefix == indent + typed
     expected = [
         ids_of[FIM_PREFIX],
-        *enc(tok, c.before),
+        *enc(tok, c.before + indent),
         ids_of[FIM_SUFFIX],
         *enc(tok, c.line_suffix + "\n" + c.after),
         ids_of[FIM_MIDDLE],
     ]
     assert prompt.ids[: prompt.middle_start] == expected
-    assert prompt.ids[prompt.middle_start :] == enc(tok, c.line_prefix)
+    assert prompt.ids[prompt.middle_start :] == enc(tok, typed)
     assert prompt.template == "codecomp"
     text = tok.decode(prompt.ids, skip_special_tokens=False)
     assert text == (
-        f"{FIM_PREFIX}{c.before}{FIM_SUFFIX}{c.line_suffix}\n{c.after}{FIM_MIDDLE}{c.line_prefix}"
+        f"{FIM_PREFIX}{c.before}{indent}{FIM_SUFFIX}{c.line_suffix}\n{c.after}{FIM_MIDDLE}{typed}"
     )
-    assert tok.decode(prompt.ids[prompt.middle_start :]) == c.line_prefix
 
 
 def test_layout_empty_suffix_and_after(tok: PreTrainedTokenizerFast, ids_of) -> None:
@@ -129,7 +131,7 @@ def test_typing_only_changes_tokens_after_middle_start(tok: PreTrainedTokenizerF
         prompt = b.build(c)
         assert prompt.middle_start == first.middle_start
         assert prompt.ids[: prompt.middle_start] == first.ids[: first.middle_start]
-        assert tok.decode(prompt.ids[prompt.middle_start :]) == c.line_prefix
+        assert tok.decode(prompt.ids[prompt.middle_start :]) == typed[:i]
 
 
 @pytest.mark.parametrize("literal", [EOS_TOKEN, FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE, FILE_SEP])
@@ -236,9 +238,9 @@ def test_overflow_trims_start_of_before_first(tok: PreTrainedTokenizerFast, ids_
     prompt = builder(tok, limit).build(c)
     assert len(prompt.ids) <= limit
     assert len(prompt.ids) == limit  # the budget is used, not over-trimmed
-    before_ids = enc(tok, c.before)
+    before_ids = enc(tok, c.before + "    ")  # the cursor line's indent ends the prefix
     suffix_ids = enc(tok, c.line_suffix + "\n" + c.after)
-    middle_ids = enc(tok, c.line_prefix)
+    middle_ids = enc(tok, c.line_prefix.lstrip())
     kept = limit - 3 - len(suffix_ids) - len(middle_ids)
     assert kept > 0
     assert prompt.ids == [
@@ -260,8 +262,9 @@ def test_overflow_keeps_typing_stable(tok: PreTrainedTokenizerFast) -> None:
     second = b.build(c)
     assert len(second.ids) <= 128
     # The cursor line is never cut while there are `before` tokens to drop.
-    assert tok.decode(second.ids[second.middle_start :]) == c.line_prefix
-    assert second.ids[-len(enc(tok, c.line_prefix)) :] == enc(tok, c.line_prefix)
+    typed = c.line_prefix.lstrip()
+    assert tok.decode(second.ids[second.middle_start :]) == typed
+    assert second.ids[-len(enc(tok, typed)) :] == enc(tok, typed)
     assert first.ids[0] == second.ids[0]
 
 
@@ -285,7 +288,7 @@ def test_overflow_trims_far_end_of_suffix_when_before_is_exhausted(
     limit = 96
     prompt = builder(tok, limit).build(c)
     assert len(prompt.ids) == limit
-    middle_ids = enc(tok, c.line_prefix)
+    middle_ids = enc(tok, c.line_prefix.lstrip())
     suffix_ids = enc(tok, c.line_suffix + "\n" + c.after)
     assert prompt.ids[:2] == [ids_of[FIM_PREFIX], ids_of[FIM_SUFFIX]]
     kept = limit - 3 - len(middle_ids)
