@@ -20,6 +20,7 @@ from codecomp_lsp.postprocess.repetition import cut_repetition
 from codecomp_lsp.postprocess.truncate import (
     DEFAULT_MAX_LINES,
     cut_unfinished,
+    cut_unfinished_line,
     first_line,
     truncate_block,
 )
@@ -38,7 +39,8 @@ def clean_completion(
     """The cleaned completion for insertion between `line_prefix` and `line_suffix`, or None.
 
     `cut_off`: decoding stopped at the token cap or the deadline, not at an end of its own; a
-    block that did not reach its end is cut back to its last complete line. `off`: stages
+    block that did not reach its end is cut back to its last complete line, a line to its last
+    complete expression. `off`: stages
     skipped (to measure them); deciding the extent is not a stage, it defines the answer."""
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
     if Stage.INDENTATION not in off:
@@ -51,7 +53,10 @@ def clean_completion(
             block = cut_unfinished(block, ctx)
         text = block
     else:
-        text = first_line(text)
+        line = first_line(text)
+        if cut_off and "\n" not in text.lstrip("\n"):  # the line had not ended either
+            line = cut_unfinished_line(line, ctx) or ""
+        text = line
     if Stage.REPETITION not in off:
         text = cut_repetition(text, ctx)
     if Stage.SUFFIX_OVERLAP not in off:

@@ -108,3 +108,38 @@ def cut_unfinished(completion: str, ctx: CursorContext) -> str:
     while len(lines) > 1 and (not lines[-1].strip() or lines[-1].lstrip().startswith(markers)):
         lines.pop()
     return "\n".join(lines)
+
+
+# A line cut here still needs its continuation: an operator, a separator or an opener.
+_DANGLING = tuple("+-*/%=<>&|^~!,.:([{\\")
+
+
+def cut_unfinished_line(completion: str, ctx: CursorContext) -> str | None:
+    """A single line the model was still writing when its time or tokens ran out: cut back to
+    the last point where every bracket and string it opened is closed and nothing dangles
+    (`total = sum(values) / len(` → `total = sum(values)`), so a shorter complete answer is
+    shown rather than a truncated one. A line that never reached such a point is dropped if it
+    leaves brackets or a string open, else kept (`return total` may be what was meant)."""
+    syntax = syntax_for(ctx.language)
+    start = prefix_state(ctx)
+    base = len(start.stack)
+
+    def closed(text: str) -> bool:
+        state = start.copy()
+        scan(text, syntax, state)
+        return state.in_code and len(state.stack) <= base and state.strays == start.strays
+
+    def complete(text: str) -> bool:
+        return closed(text) and not text.rstrip().endswith(_DANGLING)
+
+    if complete(completion):
+        return completion
+    ends = [
+        i + 1
+        for i, ch in enumerate(completion)
+        if ch in ")]}\"'`" and (i + 1 == len(completion) or not completion[i + 1].isalnum())
+    ]
+    for end in reversed(ends):
+        if complete(completion[:end]):
+            return completion[:end]
+    return completion if closed(completion) else None

@@ -205,3 +205,25 @@ def test_a_cut_off_block_that_already_ended_is_not_cut_further() -> None:
 
     raw = "return 1\n\n\ndef other():\n    x = (1,"
     assert clean_completion(raw, _body_ctx(), cut_off=True) == "return 1"
+
+
+def test_a_line_cut_off_by_the_deadline_ends_at_its_last_complete_expression() -> None:
+    # Issue #13: under a tight time budget a shorter complete answer beats a truncated one.
+    from codecomp_lsp.postprocess.pipeline import clean_completion
+    from codecomp_lsp.postprocess.truncate import cut_unfinished_line
+
+    ctx = make_ctx("def mean(values):\n    █\n", "python")
+    assert cut_unfinished_line("total = sum(values) / len(", ctx) == "total = sum(values)"
+    assert cut_unfinished_line("return total", ctx) == "return total"  # nothing open: kept
+    assert cut_unfinished_line("print(f'{total", ctx) is None  # never closed anywhere
+    assert cut_unfinished_line("x = values[0] + values[", ctx) == "x = values[0]"
+    assert clean_completion("total = sum(values) / len(", ctx, cut_off=True) == (
+        "total = sum(values)"
+    )
+    # An answer that ended on its own is not touched, nor one whose line ended.
+    assert clean_completion("total = sum(values) / len(", ctx) == "total = sum(values) / len("
+    assert clean_completion("total = f(\n", ctx, cut_off=True) == "total = f("
+    # Inside the call the user opened, the cut keeps what closes nothing of the prefix.
+    inside = make_ctx("print(█)\n", "python")
+    assert cut_unfinished_line("len(items), sorted(", inside) == "len(items)"
+    assert clean_completion('"hello wor', inside, cut_off=True) is None
