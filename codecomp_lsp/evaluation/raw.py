@@ -15,6 +15,7 @@ from codecomp_lsp.settings import Settings
 
 LINE_TOKENS = 48  # the server's single-line cap
 SPAN_TOKENS = 128  # the eval's block cap for the server path
+PROMPT_TOKENS = Settings().maxPromptTokens
 
 
 def _first_line_done(text: str) -> bool:
@@ -48,9 +49,17 @@ class RawCompleter:
         ]
 
     def prompt_ids(self, prefix: str, suffix: str) -> list[int]:
-        """`<PRE> prefix <SUF> suffix <MID>`, each part tokenized on its own."""
+        """`<PRE> prefix <SUF> suffix <MID>`, each part tokenized on its own; a file longer than
+        the server's prompt budget keeps the tokens nearest the cursor (a plain cut, 3:1 before
+        and after it, no windows at line or block boundaries)."""
         pre, suf, mid = self._markers
-        return [pre, *self._encode(prefix), suf, *self._encode(suffix), mid]
+        before, after = self._encode(prefix), self._encode(suffix)
+        room = PROMPT_TOKENS - 3
+        if len(before) + len(after) > room:
+            keep_after = min(len(after), max(room // 4, room - len(before)))
+            after = after[:keep_after]
+            before = before[len(before) - (room - keep_after) :] if before else before
+        return [pre, *before, suf, *after, mid]
 
     def complete(self, text: str, line: int, character: int, uri: str, extent: str = "line") -> str:
         lines = text.split("\n")

@@ -172,3 +172,26 @@ def test_eval_runs_the_raw_baseline_and_the_ablation(tmp_path: Path) -> None:
     assert all("\n" not in p for p in raw_lines)
     text = report.read_text()
     assert "HumanEval multi-line pass@1" in text and "| codecomp-tiny budget 0.5 s |" in text
+
+
+def test_the_raw_prompt_is_the_model_format_cut_to_the_budget_near_the_cursor() -> None:
+    from codecomp_lsp.evaluation.raw import PROMPT_TOKENS, RawCompleter
+
+    raw = RawCompleter("codecomp-tiny", quantization="none")
+    try:
+        pre, suf, mid = raw._markers
+        prefix = "".join(f"value_{i} = {i}\n" for i in range(600))
+        suffix = "".join(f"other_{i} = {i}\n" for i in range(600))
+        ids = raw.prompt_ids(prefix, suffix)
+        assert len(ids) == PROMPT_TOKENS and ids[0] == pre and ids[-1] == mid
+        hole = ids.index(suf)
+        kept_before, kept_after = ids[1:hole], ids[hole + 1 : -1]
+        assert raw._encode(prefix)[-len(kept_before) :] == kept_before  # the end of the prefix
+        assert raw._encode(suffix)[: len(kept_after)] == kept_after  # the start of the suffix
+        assert len(kept_before) > 2 * len(kept_after)
+        small = raw.prompt_ids("x = 1\n", "y = 2\n")
+        assert small == [pre, *raw._encode("x = 1\n"), suf, *raw._encode("y = 2\n"), mid]
+        line = raw.complete("def f(x):\n    \n", 1, 4, "file:///t.py")
+        assert "\n" not in line
+    finally:
+        raw.close()
