@@ -10,7 +10,7 @@ import gzip
 import json
 from pathlib import Path
 
-from codecomp_lsp.evaluation.run import render_table
+from codecomp_lsp.evaluation.run import HUMANEVAL_SETS, render_table
 from codecomp_lsp.evaluation.tasks import edit_similarity, exact_match
 
 
@@ -43,7 +43,7 @@ def merge(paths: list[Path], heldout_limit: int | None = None) -> list[dict]:
             name = report["completer"]
             into = merged.setdefault(name, {"completer": name, "sets": {}})
             for kind, scores in report["sets"].items():
-                if heldout_limit is not None and kind != "humaneval":
+                if heldout_limit is not None and kind not in HUMANEVAL_SETS:
                     predictions = report["predictions"][kind]
                     scores = rescore(predictions, heldout_limit, scores["ms_per_task"])
                 into["sets"][kind] = scores
