@@ -12,6 +12,7 @@ from typing import Any
 from codecomp_lsp.stages import Stage, parse_stages
 
 MULTILINE_MODES = ("auto", "always", "never")
+PROMPT_LAYOUTS = ("auto", "cached", "psm")
 QUANTIZATION_MODES = ("auto", "none", "int8", "int4")
 
 
@@ -26,6 +27,11 @@ class Settings:
     maxNewTokens: int = 64
     maxPromptTokens: int = 1536
     multiline: str = "auto"
+    # Where the cursor line's typed text goes: after the FIM middle marker ("cached": typing
+    # only appends, the cache stays valid), before the suffix as models are trained ("psm":
+    # better answers, the suffix is prefilled again each keystroke), or "auto": cached as the
+    # user types, psm for an invoked completion.
+    promptLayout: str = "auto"
     candidates: int = 3  # menu completion; inline asks for 1 unless invoked explicitly
     temperature: float = 0.0
     enabledLanguages: tuple[str, ...] = ("*",)
@@ -116,6 +122,10 @@ def _check(name: str, value: Any) -> Any:
     if name == "multiline":
         if value not in MULTILINE_MODES:
             raise ValueError(f"must be one of {', '.join(MULTILINE_MODES)}")
+        return value
+    if name == "promptLayout":
+        if value not in PROMPT_LAYOUTS:
+            raise ValueError(f"must be one of {', '.join(PROMPT_LAYOUTS)}")
         return value
     if name == "enabledLanguages":
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):

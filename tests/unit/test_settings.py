@@ -73,6 +73,8 @@ VALID: list[tuple[str, Any, Any]] = [
     ("denyPatterns", [], ()),
     ("disabledStages", ["parse-check", "indentation"], ("indentation", "parse-check")),
     ("disabledStages", [], ()),
+    ("promptLayout", "psm", "psm"),
+    ("promptLayout", "cached", "cached"),
 ]
 
 
@@ -147,6 +149,7 @@ INVALID: list[tuple[str, Any]] = [
     ("denyPatterns", [3]),
     ("disabledStages", ["no-such-stage"]),
     ("disabledStages", "indentation"),
+    ("promptLayout", "spm"),
 ]
 
 
