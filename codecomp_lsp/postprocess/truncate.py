@@ -112,25 +112,37 @@ def cut_unfinished(completion: str, ctx: CursorContext) -> str:
 
 # A line cut here still needs its continuation: an operator, a separator or an opener.
 _DANGLING = tuple("+-*/%=<>&|^~!,.:([{\\")
+# Python lines that are only complete once their header ends with ":".
+_PY_HEADERS = {"if", "elif", "else", "for", "while", "try", "except", "finally", "with"}
+_PY_HEADERS |= {"def", "class", "async", "match", "case"}
+
+
+def _open_header(line: str, language: str | None) -> bool:
+    if language != "python":
+        return False
+    words = line.split(None, 1)
+    return bool(words) and words[0].rstrip(":") in _PY_HEADERS and not line.rstrip().endswith(":")
 
 
 def cut_unfinished_line(completion: str, ctx: CursorContext) -> str | None:
-    """A single line the model was still writing when its time or tokens ran out: cut back to
-    the last point where every bracket and string it opened is closed and nothing dangles
-    (`total = sum(values) / len(` → `total = sum(values)`), so a shorter complete answer is
-    shown rather than a truncated one. A line that never reached such a point is dropped if it
-    leaves brackets or a string open, else kept (`return total` may be what was meant)."""
+    """A single line the model was still writing when its time or tokens ran out: kept if it is
+    complete (every bracket and string it opened closed, nothing dangling, a Python header
+    ended by its `:`), else cut back to the last point where it is (`total = sum(values) /
+    len(` → `total = sum(values)`), else dropped — a shorter complete answer or none, never a
+    truncated one (`S1 =`, `for`, `if text[i] == " "` were shown under a 1 s budget)."""
     syntax = syntax_for(ctx.language)
     start = prefix_state(ctx)
     base = len(start.stack)
 
-    def closed(text: str) -> bool:
+    def complete(text: str) -> bool:
         state = start.copy()
         scan(text, syntax, state)
-        return state.in_code and len(state.stack) <= base and state.strays == start.strays
-
-    def complete(text: str) -> bool:
-        return closed(text) and not text.rstrip().endswith(_DANGLING)
+        if not (state.in_code and len(state.stack) <= base and state.strays == start.strays):
+            return False
+        line = (ctx.line_prefix + text).rstrip()
+        if ctx.language == "python" and line.endswith(":"):
+            return True  # a block header (or `else:`), finished
+        return not line.endswith(_DANGLING) and not _open_header(line, ctx.language)
 
     if complete(completion):
         return completion
@@ -142,4 +154,4 @@ def cut_unfinished_line(completion: str, ctx: CursorContext) -> str | None:
     for end in reversed(ends):
         if complete(completion[:end]):
             return completion[:end]
-    return completion if closed(completion) else None
+    return None

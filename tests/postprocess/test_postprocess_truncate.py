@@ -214,7 +214,12 @@ def test_a_line_cut_off_by_the_deadline_ends_at_its_last_complete_expression() -
 
     ctx = make_ctx("def mean(values):\n    █\n", "python")
     assert cut_unfinished_line("total = sum(values) / len(", ctx) == "total = sum(values)"
-    assert cut_unfinished_line("return total", ctx) == "return total"  # nothing open: kept
+    assert cut_unfinished_line("return total", ctx) == "return total"  # complete: kept
+    # Seen under a 1 s budget: nothing complete to cut back to, so nothing is shown.
+    for truncated in ("S1 =", "for", "try", 'if text[i] == " "', "x = y."):
+        assert cut_unfinished_line(truncated, ctx) is None, truncated
+    assert cut_unfinished_line("for i in range(n):", ctx) == "for i in range(n):"
+    assert cut_unfinished_line("else:", ctx) == "else:"
     assert cut_unfinished_line("print(f'{total", ctx) is None  # never closed anywhere
     assert cut_unfinished_line("x = values[0] + values[", ctx) == "x = values[0]"
     assert clean_completion("total = sum(values) / len(", ctx, cut_off=True) == (
