@@ -98,7 +98,27 @@ def _completer(spec: str, args: argparse.Namespace):  # noqa: ANN202
     )
     if args.candidates > 1:
         completer.base = replace(completer.base, candidates=args.candidates)
+    if args.setting:
+        from codecomp_lsp.settings import parse_settings
+
+        parsed = parse_settings(dict(args.setting), completer.base)
+        if parsed.errors:
+            raise RuntimeError("; ".join(parsed.errors))
+        completer.base = parsed.settings
     return completer
+
+
+def _setting(text: str) -> tuple[str, object]:
+    """NAME=JSON (a bare word is a string): `multiline=always`, `maxNewTokens=96`."""
+    import json
+
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        return name, json.loads(value)
+    except ValueError:
+        return name, value
 
 
 def add_eval_command(sub: argparse._SubParsersAction) -> None:
@@ -156,6 +176,13 @@ def add_eval_command(sub: argparse._SubParsersAction) -> None:
     )
     evaluate.add_argument(
         "--candidates", type=int, default=1, help="candidates a completion ranks (parse check)"
+    )
+    evaluate.add_argument(
+        "--setting",
+        action="append",
+        type=_setting,
+        default=[],
+        help="NAME=VALUE: a server setting for the model rows (repeatable), e.g. multiline=always",
     )
     evaluate.add_argument("--report", help="write the tables (and ablation examples) as Markdown")
     evaluate.add_argument("--languages", default="python")

@@ -146,6 +146,8 @@ def test_eval_runs_the_raw_baseline_and_the_ablation(tmp_path: Path) -> None:
             "indentation,stop-check",
             "--budgets",
             "0.5",
+            "--setting",
+            "multiline=always",
             "--out",
             str(out),
             "--report",
@@ -195,3 +197,15 @@ def test_the_raw_prompt_is_the_model_format_cut_to_the_budget_near_the_cursor() 
         assert "\n" not in line
     finally:
         raw.close()
+
+
+def test_eval_settings_parse_as_json_or_words() -> None:
+    import argparse
+
+    from codecomp_lsp.evaluation.command import _setting
+
+    assert _setting("multiline=always") == ("multiline", "always")
+    assert _setting("maxNewTokens=96") == ("maxNewTokens", 96)
+    assert _setting('disabledStages=["indentation"]') == ("disabledStages", ["indentation"])
+    with pytest.raises(argparse.ArgumentTypeError):
+        _setting("multiline")
