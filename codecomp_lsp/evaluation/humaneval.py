@@ -33,6 +33,32 @@ def load_problems() -> dict[str, dict]:
     return read_problems()
 
 
+def _task(
+    problem_id: str,
+    task_id: str,
+    kind: str,
+    text: str,
+    line: int,
+    character: int,
+    target: str,
+    extra: dict,
+    extent: str = "line",
+) -> LineTask:
+    """A task on one HumanEval problem's file (its own uri, so each problem has its cache slot)."""
+    return LineTask(
+        task_id=task_id,
+        kind=kind,
+        language="python",
+        uri=f"file:///humaneval/{problem_id.replace('/', '_')}.py",
+        text=text,
+        line=line,
+        character=character,
+        target=target,
+        extra={"problem": problem_id, **extra},
+        extent=extent,
+    )
+
+
 def humaneval_tasks(problems: dict[str, dict], limit: int | None = None) -> list[LineTask]:
     tasks: list[LineTask] = []
     for task_id, problem in problems.items():
@@ -45,17 +71,17 @@ def humaneval_tasks(problems: dict[str, dict], limit: int | None = None) -> list
             indent = line[: len(line) - len(line.lstrip())]
             masked = solution_lines[:j] + [indent] + solution_lines[j + 1 :]
             text = prompt + "\n".join(masked) + "\n"
+            row = len(prompt_lines) - 1 + j
             tasks.append(
-                LineTask(
-                    task_id=f"{task_id}:{j}",
-                    kind="humaneval",
-                    language="python",
-                    uri=f"file:///humaneval/{task_id.replace('/', '_')}.py",
-                    text=text,
-                    line=len(prompt_lines) - 1 + j,
-                    character=len(indent),
-                    target=line.strip(),
-                    extra={"problem": task_id, "index": j},
+                _task(
+                    task_id,
+                    f"{task_id}:{j}",
+                    "humaneval",
+                    text,
+                    row,
+                    len(indent),
+                    line.strip(),
+                    {"index": j},
                 )
             )
             if limit is not None and len(tasks) >= limit:
@@ -118,18 +144,19 @@ def humaneval_block_tasks(
                 indent = first[: len(first) - len(first.lstrip())]
                 masked = lines[:i] + [indent] + lines[j + 1 :]
                 target = "\n".join([first.lstrip(), *lines[i + 1 : j + 1]])
+                text = problem["prompt"] + "\n".join(masked) + "\n"
+                row = len(prompt_lines) - 1 + i
                 tasks.append(
-                    LineTask(
-                        task_id=f"{task_id}:{i}-{j}",
-                        kind="humaneval-block",
-                        language="python",
-                        uri=f"file:///humaneval/{task_id.replace('/', '_')}.py",
-                        text=problem["prompt"] + "\n".join(masked) + "\n",
-                        line=len(prompt_lines) - 1 + i,
-                        character=len(indent),
-                        target=target,
-                        extra={"problem": task_id, "index": i, "end": j},
-                        extent="block",
+                    _task(
+                        task_id,
+                        f"{task_id}:{i}-{j}",
+                        "humaneval-block",
+                        text,
+                        row,
+                        len(indent),
+                        target,
+                        {"index": i, "end": j},
+                        "block",
                     )
                 )
     return _sample(tasks, limit, seed)
@@ -150,18 +177,18 @@ def humaneval_span_tasks(
             text = problem["prompt"] + body[:start] + body[end:]
             head = problem["prompt"] + body[:start]
             line = head.count("\n")
+            column = len(head) - (head.rfind("\n") + 1)
             tasks.append(
-                LineTask(
-                    task_id=f"{task_id}:span{k}",
-                    kind="humaneval-span",
-                    language="python",
-                    uri=f"file:///humaneval/{task_id.replace('/', '_')}.py",
-                    text=text,
-                    line=line,
-                    character=len(head) - (head.rfind("\n") + 1),
-                    target=body[start:end],
-                    extra={"problem": task_id, "start": start, "end": end},
-                    extent="span",
+                _task(
+                    task_id,
+                    f"{task_id}:span{k}",
+                    "humaneval-span",
+                    text,
+                    line,
+                    column,
+                    body[start:end],
+                    {"start": start, "end": end},
+                    "span",
                 )
             )
     return _sample(tasks, limit, seed)
