@@ -128,7 +128,10 @@ async def test_partial_results_for_menu_completion(tiny_model_dir):
 
 
 async def test_typed_ahead_answers_without_the_model(tiny_model_dir):
-    async with lsp_session(tiny_model_dir, options={"multiline": "never"}) as client:
+    # The cached layout, in which the fixture model's invoked answer here is several characters
+    # long (in the invoked PSM layout it is one): the test is about typed-ahead, not layouts.
+    options = {"multiline": "never", "promptLayout": "cached"}
+    async with lsp_session(tiny_model_dir, options=options) as client:
         open_doc(client, URI, SOURCE)
         first = await inline(client, URI, *CURSOR, invoked=True)
         if not first.items or len(first.items[0].insert_text) < 2:

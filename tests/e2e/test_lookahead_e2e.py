@@ -51,7 +51,9 @@ def test_a_cursor_report_prefills_and_the_request_there_reuses_it(tiny_model_dir
         before_tokens = opened["backgroundTokens"]
         assert before_tokens > 100
         server.call("codecomp/stats", {"reset": True})
-        answer = server.complete(URI, line, len(lines[line]))
+        # The request that follows a resting cursor as the user types (promptLayout auto lays an
+        # invoked one out as PSM, which prefills the line's text and the suffix again).
+        answer = server.complete(URI, line, len(lines[line]), invoked=False)
         assert "result" in answer
         stats = _stats(server)
         assert stats["promptTokens"] > 100
