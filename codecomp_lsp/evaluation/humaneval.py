@@ -114,7 +114,7 @@ def humaneval_typed_tasks(
                 extra={**task.extra, "typed": typed},
             )
         )
-    return _sample(tasks, limit, seed)
+    return sample_tasks(tasks, limit, seed)
 
 
 def _body_tasks(problems: dict[str, dict]) -> list[tuple[str, dict, str, list[str]]]:
@@ -159,7 +159,7 @@ def humaneval_block_tasks(
                         "block",
                     )
                 )
-    return _sample(tasks, limit, seed)
+    return sample_tasks(tasks, limit, seed)
 
 
 def humaneval_span_tasks(
@@ -191,15 +191,11 @@ def humaneval_span_tasks(
                     "span",
                 )
             )
-    return _sample(tasks, limit, seed)
+    return sample_tasks(tasks, limit, seed)
 
 
 def sample_tasks(tasks: list[LineTask], count: int | None, seed: int = 0) -> list[LineTask]:
     """A seeded sample of `count` tasks in their original order (all of them when None)."""
-    return _sample(tasks, count, seed)
-
-
-def _sample(tasks: list[LineTask], count: int | None, seed: int) -> list[LineTask]:
     if count is None or count >= len(tasks):
         return tasks
     keep = sorted(random.Random(seed).sample(range(len(tasks)), count))

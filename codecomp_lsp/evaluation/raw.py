@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from codecomp_lsp.engine.generation import GenerationRequest
+from codecomp_lsp.features.completion import DocumentSnapshot
+from codecomp_lsp.prompt.builder import TokenCounter
 from codecomp_lsp.settings import Settings
 
 LINE_TOKENS = 48  # the server's single-line cap
@@ -39,14 +41,12 @@ class RawCompleter:
             raise RuntimeError(f"{loaded.name} has no fill-in-the-middle markers")
         vocab = loaded.tokenizer.get_vocab()
         self._markers = tuple(vocab[m] for m in (template.prefix, template.suffix, template.middle))
-        self._tokenizer = loaded.tokenizer
+        self._counter = TokenCounter(loaded.tokenizer)  # the builder's: control tokens split
         self.name = f"raw {loaded.name}"
         self.device = str(loaded.device)
 
     def _encode(self, text: str) -> list[int]:
-        return self._tokenizer(text, add_special_tokens=False, split_special_tokens=True)[
-            "input_ids"
-        ]
+        return list(self._counter.encode(text))
 
     def prompt_ids(self, prefix: str, suffix: str) -> list[int]:
         """`<PRE> prefix <SUF> suffix <MID>`, each part tokenized on its own; a file longer than
@@ -62,8 +62,7 @@ class RawCompleter:
         return [pre, *before, suf, *after, mid]
 
     def complete(self, text: str, line: int, character: int, uri: str, extent: str = "line") -> str:
-        lines = text.split("\n")
-        at = sum(len(row) + 1 for row in lines[:line]) + character
+        at = DocumentSnapshot(uri, text).line_offset(line) + character
         first_line = extent == "line"
         request = GenerationRequest(
             key=uri,
