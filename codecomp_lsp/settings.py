@@ -14,6 +14,7 @@ from codecomp_lsp.stages import Stage, parse_stages
 MULTILINE_MODES = ("auto", "always", "never")
 PROMPT_LAYOUTS = ("auto", "cached", "psm")
 QUANTIZATION_MODES = ("auto", "none", "int8", "int4")
+BACKENDS = ("local", "openai", "llamacpp")
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,14 @@ class Settings:
     # Pipeline stages switched off (`codecomp.stages.Stage` names): for measuring each stage's
     # worth, not for everyday use.
     disabledStages: tuple[Stage, ...] = ()
+    # Where the model runs: in this process ("local"), or a shared engine — an OpenAI-compatible
+    # /v1/completions (vLLM, SGLang) or llama.cpp's server — at `endpoint`.
+    backend: str = "local"
+    endpoint: str = ""  # e.g. http://127.0.0.1:8000/v1 (openai), http://127.0.0.1:8080 (llamacpp)
+    apiKeyEnv: str = ""  # the name of the environment variable holding the key, never the key
+    remoteModel: str = ""  # the name the engine serves the model under ("": the first it lists)
+    remoteTokenizer: str = ""  # where its tokenizer is here ("": remoteModel, or the engine's path)
+    remoteTimeoutMs: int = 30000  # connecting, and waiting for the next bytes of an answer
 
     def language_enabled(self, language: str | None) -> bool:
         if "*" in self.enabledLanguages:
@@ -73,6 +82,12 @@ class Settings:
             self.fimTemplate,
             self.allowPickle,
             self.trustRemoteCode,
+            self.backend,
+            self.endpoint,
+            self.apiKeyEnv,
+            self.remoteModel,
+            self.remoteTokenizer,
+            self.remoteTimeoutMs,
         )
 
 
@@ -89,6 +104,7 @@ _INT_LIMITS: dict[str, tuple[int, int]] = {
     "quickFixTimeBudgetMs": (0, 60000),
     "codeActionMaxNewTokens": (1, 2048),
     "codeActionTimeBudgetMs": (0, 120000),
+    "remoteTimeoutMs": (100, 600000),
 }
 
 
@@ -115,6 +131,22 @@ def _check(name: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 2:
             raise ValueError("must be a number between 0 and 2")
         return float(value)
+    if name == "backend":
+        if value not in BACKENDS:
+            raise ValueError(f"must be one of {', '.join(BACKENDS)}")
+        return value
+    if name == "endpoint":
+        if not isinstance(value, str) or (value and not re.match(r"^https?://[^/\s]+", value)):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+    if name == "apiKeyEnv":
+        if not isinstance(value, str) or (value and not re.match(r"^[A-Za-z_]\w*$", value)):
+            raise ValueError("must be the name of an environment variable (not the key itself)")
+        return value
+    if name in ("remoteModel", "remoteTokenizer"):
+        if not isinstance(value, str):
+            raise ValueError("must be a string")
+        return value
     if name == "quantization":
         if value not in QUANTIZATION_MODES:
             raise ValueError(f"must be one of {', '.join(QUANTIZATION_MODES)}")

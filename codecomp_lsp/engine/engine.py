@@ -14,6 +14,7 @@ import torch
 
 from codecomp_lsp.engine.attention import use_rowwise_attention
 from codecomp_lsp.engine.decoder import DRAFT_TOKENS, Decoder, GenerationRequest, GenerationResult
+from codecomp_lsp.engine.generation import EngineUnavailable, RemoteEngine
 from codecomp_lsp.engine.kvcache import PrefixCache
 from codecomp_lsp.engine.loader import (
     LoadedModel,
@@ -35,10 +36,6 @@ from codecomp_lsp.settings import Settings
 log = logging.getLogger(__name__)
 
 
-class EngineUnavailable(RuntimeError):
-    """No model is loaded (it failed, or none was configured); the message is for the user."""
-
-
 class EngineState(StrEnum):
     IDLE = "idle"  # no load asked for yet
     PULLING = "pulling"  # downloading, verifying or converting a catalog model
@@ -49,17 +46,20 @@ class EngineState(StrEnum):
 
 # (stage, done, total) while a model is pulled: "download", "verify", "convert", then "load".
 ProgressFn = Callable[[str, int, int], None]
+# Opens the remote engine the settings name: (its backend, the model it serves, a warning).
+RemoteOpener = Callable[[Settings], tuple[RemoteEngine, LoadedModel, str | None]]
 
 
 class Engine:
     """Owns everything the model thread touches; other threads talk to it through jobs."""
 
-    def __init__(self, stats: Stats | None = None) -> None:
+    def __init__(self, stats: Stats | None = None, remote: RemoteOpener | None = None) -> None:
         self.stats = stats or Stats()
+        self.remote = remote  # remote/model.py's open_remote, where remote engines are wired in
         self.worker = ModelWorker()
         self.cache = PrefixCache(budget_bytes=Settings().cacheMemoryMB << 20)
         self.loaded: LoadedModel | None = None
-        self.decoder: Decoder | None = None
+        self.decoder: Decoder | RemoteEngine | None = None  # a remote one decodes elsewhere
         self.state = EngineState.IDLE
         self.error: str | None = None  # why the chosen model is not the one answering, or none is
         self.choice: ModelChoice | None = None  # the model answering, and why it was chosen
@@ -118,6 +118,9 @@ class Engine:
 
     def _load_chosen(self, settings: Settings, progress: ProgressFn) -> None:
         """Pull and load the chosen model; on any failure, the built-in model with the reason."""
+        if settings.backend != "local":
+            self._open_remote(settings)
+            return
         try:
             device = pick_device(settings.device)
         except ModelLoadError as exc:
@@ -166,6 +169,26 @@ class Engine:
         )
         drafts = self._draft_tokens() if settings.speculative else 0
         self.decoder = Decoder(self.loaded, self.cache, speculative=drafts > 0, draft_tokens=drafts)
+        self.state = EngineState.READY
+
+    def _open_remote(self, settings: Settings) -> None:
+        """A shared engine answers: no fallback to a local model, which the user did not ask for
+        and which would answer differently; a clear error until the settings are fixed."""
+        self.precision, self.rowwise = None, False
+        if self.remote is None:
+            self.state, self.error = EngineState.FAILED, "remote backends are not wired in here"
+            return
+        try:
+            backend, self.loaded, warning = self.remote(settings)
+        except (ModelLoadError, EngineUnavailable) as exc:
+            self.state, self.error = EngineState.FAILED, str(exc)
+            log.error("remote backend unusable: %s", exc)
+            return
+        self.decoder = backend
+        self.error = warning
+        info = backend.describe()
+        reason = f"served by the {info['backend']} engine at {info['endpoint']}"
+        self.choice = ModelChoice(info["endpoint"], self.loaded.name, reason)
         self.state = EngineState.READY
 
     def _draft_tokens(self) -> int:
@@ -220,7 +243,7 @@ class Engine:
             return builder
 
     # -- called on the model thread ----------------------------------------------------------
-    def require(self) -> tuple[LoadedModel, Decoder]:
+    def require(self) -> tuple[LoadedModel, Decoder | RemoteEngine]:
         if self.loaded is None or self.decoder is None:
             raise EngineUnavailable(self.error or "the model is not loaded")
         return self.loaded, self.decoder
@@ -258,7 +281,10 @@ class Engine:
     def describe(self) -> dict[str, Any]:
         loaded = self.loaded
         choice = self.choice
-        return {
+        decoder = self.decoder
+        remote = {} if decoder is None or isinstance(decoder, Decoder) else decoder.describe()
+        local = {
+            "backend": "local",
             "state": str(self.state),
             "error": self.error,
             "choiceReason": choice.reason if choice else None,
@@ -278,6 +304,7 @@ class Engine:
             "cacheEntries": len(self.cache),
             "cacheBytes": self.cache.nbytes,
         }
+        return local | remote
 
     def shutdown(self) -> None:
         self.worker.shutdown()

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any, Protocol
 
 # (candidate index, text so far) -> None; called on the worker thread.
 StreamCallback = Callable[[int, str], None]
@@ -18,6 +19,11 @@ DRAFT_TOKENS = 6  # drafted per verification forward by prompt lookup
 
 class Cancelled(Exception):
     """The request was cancelled or superseded."""
+
+
+class EngineUnavailable(RuntimeError):
+    """No model answers (it failed, none was configured, the remote engine is down); the message
+    is for the user."""
 
 
 class Finish(StrEnum):
@@ -81,3 +87,20 @@ class GenerationResult:
     drafted_tokens: int = 0  # proposed by prompt lookup
     accepted_tokens: int = 0  # of those, the ones the model agreed with
     forwards: int = 0  # decoding forward passes (prefill not counted)
+
+
+class Backend(Protocol):
+    """Turns generation requests into results: the in-process decoder, or a remote engine."""
+
+    speculative: bool
+    draft_tokens: int
+
+    def run(self, req: GenerationRequest) -> GenerationResult: ...
+
+
+class RemoteEngine(Backend, Protocol):
+    """A backend whose model runs elsewhere (remote/backend.py)."""
+
+    def describe(self) -> dict[str, Any]:
+        """backend, endpoint, remoteModel, device: what `codecomp/stats` shows of it."""
+        ...

@@ -37,14 +37,20 @@ class LoadedModel:
     )
     load_seconds: float
     has_chat_template: bool
+    context_limit: int | None = None  # a remote engine's context length (weights not here)
+    # Prompt units per model token: 1, or CHARS_PER_TOKEN when a remote model's tokenizer is not
+    # here and prompts are counted in characters (remote/chars.py).
+    units_per_token: int = 1
 
     def prompt_budget(self, requested: int, new_tokens: int) -> int:
         """`requested` prompt tokens, fewer when prompt + output would pass the positions the
         model was trained on (codecomp-tiny knows 1,024; beyond that its output is noise)."""
-        limit = getattr(getattr(self.model, "config", None), "max_position_embeddings", None)
+        limit = self.context_limit or getattr(
+            getattr(self.model, "config", None), "max_position_embeddings", None
+        )
         if not isinstance(limit, int) or limit <= 0:
-            return requested
-        return max(64, min(requested, limit - new_tokens))
+            return requested * self.units_per_token
+        return max(64, min(requested, limit - new_tokens)) * self.units_per_token
 
 
 def default_model_path() -> Path | None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from codecomp_lsp.engine.decoder import Decoder, GenerationRequest, GenerationResult
+from codecomp_lsp.engine.generation import RemoteEngine
 from codecomp_lsp.engine.loader import LoadedModel
 from codecomp_lsp.engine.stats import Stats
 from codecomp_lsp.engine.worker import Job
@@ -40,7 +41,7 @@ class ModelPort(Protocol):
         A background job is cancelled by any foreground one."""
         ...
 
-    def require(self) -> tuple[LoadedModel, Decoder]:
+    def require(self) -> tuple[LoadedModel, Decoder | RemoteEngine]:
         """The loaded model, or EngineUnavailable with the reason for the user."""
         ...
 

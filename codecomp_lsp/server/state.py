@@ -10,6 +10,7 @@ from pygls.capabilities import ServerCapabilitiesBuilder
 
 from codecomp_lsp.engine.engine import Engine
 from codecomp_lsp.engine.stats import Stats
+from codecomp_lsp.remote.model import open_remote
 from codecomp_lsp.server.documents import DocumentStore
 from codecomp_lsp.settings import Settings, SettingsLayers
 
@@ -68,7 +69,7 @@ class ServerState:
     engine: Engine = field(init=False)
 
     def __post_init__(self) -> None:
-        self.engine = Engine(self.stats)
+        self.engine = Engine(self.stats, remote=open_remote)
 
     @property
     def settings(self) -> Settings:

@@ -75,6 +75,14 @@ VALID: list[tuple[str, Any, Any]] = [
     ("disabledStages", [], ()),
     ("promptLayout", "psm", "psm"),
     ("promptLayout", "cached", "cached"),
+    ("backend", "openai", "openai"),
+    ("backend", "llamacpp", "llamacpp"),
+    ("endpoint", "http://10.0.0.5:8000/v1", "http://10.0.0.5:8000/v1"),
+    ("endpoint", "https://llm.example.com", "https://llm.example.com"),
+    ("apiKeyEnv", "TEAM_LLM_KEY", "TEAM_LLM_KEY"),
+    ("remoteModel", "Qwen/Qwen2.5-Coder-0.5B", "Qwen/Qwen2.5-Coder-0.5B"),
+    ("remoteTokenizer", "qwen2.5-coder-0.5b", "qwen2.5-coder-0.5b"),
+    ("remoteTimeoutMs", 100, 100),
 ]
 
 
@@ -150,6 +158,14 @@ INVALID: list[tuple[str, Any]] = [
     ("disabledStages", ["no-such-stage"]),
     ("disabledStages", "indentation"),
     ("promptLayout", "spm"),
+    ("backend", "vllm"),
+    ("endpoint", "localhost:8000"),
+    ("endpoint", "ftp://host/v1"),
+    ("apiKeyEnv", "sk-abc123-real-key"),
+    ("apiKeyEnv", 42),
+    ("remoteModel", ["a"]),
+    ("remoteTokenizer", None),
+    ("remoteTimeoutMs", 99),
 ]
 
 

@@ -35,6 +35,8 @@ def stats_snapshot(ls: CodecompServer) -> dict[str, Any]:
     state = ls.state
     info = state.engine.describe()
     return state.stats.snapshot(
+        backend=info["backend"],
+        endpoint=info.get("endpoint"),
         device=info["device"],
         model=info["model"],
         modelState=info["state"],
