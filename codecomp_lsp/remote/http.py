@@ -12,6 +12,7 @@ import json
 import socket
 import threading
 import urllib.parse
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,12 @@ from typing import Any
 from codecomp_lsp.engine.generation import EngineUnavailable
 
 __all__ = ["Endpoint", "RemoteError", "SseStream"]
+
+
+# One id per server process (one editor): a load balancer in front of several engine replicas can
+# keep each editor on the replica that holds its prefix cache by hashing this header.
+SESSION_HEADER = "X-Codecomp-Session"
+SESSION_ID = uuid.uuid4().hex
 
 
 class RemoteError(EngineUnavailable):
@@ -50,7 +57,11 @@ class Endpoint:
         return f"{base}/{path.lstrip('/')}"
 
     def _headers(self) -> dict[str, str]:
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            SESSION_HEADER: SESSION_ID,
+        }
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
         return headers

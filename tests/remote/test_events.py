@@ -107,8 +107,20 @@ def test_request_bodies_send_our_token_ids_and_make_candidate_zero_greedy():
     path, body = llama._body(req, Group(0, 1, greedy=True), 20)
     assert path == "completion" and body["prompt"] == [5, 6, 7] and body["n_predict"] == 20
     assert body["cache_prompt"] is True and body["id_slot"] == -1 and body["top_k"] == 1
+    # A document's first request lets the server choose a slot and is read to the end, whose
+    # event names the slot; later requests pin it. A document whose slot went to another loses it.
+    doc_a = GenerationRequest(key="a", prompt_ids=[1])
+    doc_b = GenerationRequest(key="b", prompt_ids=[1])
+    assert llama._needs_final(doc_a) and llama.slot_for("a") == -1
+    usage = Usage()
+    llama._read({"index": 0, "content": "", "stop": True, "id_slot": 2}, usage)
+    llama._learn(doc_a, usage)
+    assert llama._body(doc_a, Group(0, 1, True), 1)[1]["id_slot"] == 2
+    assert not llama._needs_final(doc_a)
+    llama._learn(doc_b, usage)
+    assert (llama.slot_for("a"), llama.slot_for("b")) == (-1, 2)
     _, sampled = llama._body(req, Group(1, 2, greedy=False), 20)
-    assert sampled["n_cmpl"] == 2 and sampled["n_probs"] == 1
+    assert sampled["n_cmpl"] == 2 and sampled["n_probs"] == 1 and sampled["id_slot"] == -1
 
 
 def test_the_api_key_is_read_from_the_named_variable_only(monkeypatch):
@@ -121,6 +133,9 @@ def test_the_api_key_is_read_from_the_named_variable_only(monkeypatch):
     assert "sk-" not in str(caught.value)
     assert Endpoint("http://h:1", "sk-secret")._headers()["Authorization"] == "Bearer sk-secret"
     assert "sk-secret" not in repr(Endpoint("http://h:1", "sk-secret"))
+    # Every request of one server carries the same session id (for a router's affinity).
+    first, second = Endpoint("http://h:1")._headers(), Endpoint("http://h:2")._headers()
+    assert first["X-Codecomp-Session"] == second["X-Codecomp-Session"] != ""
 
 
 def test_a_closed_port_is_a_clear_error_not_a_hang():

@@ -17,6 +17,18 @@ from pygls.exceptions import JsonRpcException
 from benchmarks.engines import Engine, engine_binaries, free_port, start_llama_server, start_vllm
 from tests.conftest import REPO
 from tests.e2e.lsp_helpers import edit, inline, lsp_session, open_doc, stats
+from tests.e2e.test_assist_e2e import (
+    ACTIONS_PY,
+    ACTIONS_URI,
+    PY,
+    PY_URI,
+    apply_edits,
+    code_actions,
+    edits_of,
+    hover,
+    pos,
+    where,
+)
 from tests.remote.models import pulled_default_model
 
 WALK = (REPO / "examples" / "walk.py").read_text()
@@ -233,3 +245,39 @@ async def test_without_the_tokenizer_here_prompts_go_as_text_in_a_character_budg
             _assert_correct_body(str(result.items[0].insert_text))
     finally:
         engine.stop()
+
+
+async def test_hover_and_code_actions_run_on_the_engine_too(engines):
+    """The features beyond completion ask the same port: a hover explanation (the instruction
+    model's chat template, rendered here) and a generated docstring come from llama-server."""
+    options = _options(engines, "llamacpp", hoverTimeBudgetMs=60000)
+    async with lsp_session(None, options=options, markdown=True) as client:
+        applied: list[types.ApplyWorkspaceEditParams] = []
+
+        @client.feature(types.WORKSPACE_APPLY_EDIT)
+        def apply_edit(ls, params: types.ApplyWorkspaceEditParams):
+            applied.append(params)
+            return types.ApplyWorkspaceEditResult(applied=True)
+
+        open_doc(client, PY_URI, PY)
+        before = await stats(client)
+        result = await hover(client, PY_URI, where(PY, 'list_files(".")', 3))
+        assert result is not None and "def list_files(root):" in result.contents.value
+        after = await stats(client)
+        assert after["generatedTokens"] > before["generatedTokens"]
+        assert after["promptTokens"] > before["promptTokens"]
+
+        open_doc(client, ACTIONS_URI, ACTIONS_PY)
+        (docstring,) = [
+            a
+            for a in await code_actions(client, ACTIONS_URI, pos(3, 6))
+            if a.title.startswith("Generate docstring")
+        ]
+        done = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command=docstring.command.command, arguments=docstring.command.arguments
+            )
+        )
+        assert done["applied"] is True
+        fixed = apply_edits(ACTIONS_PY, edits_of(applied[0].edit, ACTIONS_URI))
+        assert '"""' in fixed.split("\n")[4]
