@@ -113,7 +113,7 @@ def _row(name: str, result: dict[str, Any]) -> list[str]:
         " / ".join(fmt(v, " ms") for v in ttft),
         f"{shown} / {superseded}",
         "–" if rate is None else f"{rate:.1%}",
-        "–" if reported is None else f"{reported:.1%}",
+        "– (closed before vLLM reports it)" if name == "vLLM" else f"{reported:.1%}",
     ]
 
 
