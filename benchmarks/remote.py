@@ -123,29 +123,31 @@ def run(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     local = {"model": args.model}
     print("remote: local engine …", file=sys.stderr)
     results["local"] = asyncio.run(_replays(args, 1, local, None))
-    engine = start_llama_server(args.llama_server, Path(args.gguf), logs / "llama.log", args.users)
-    try:
-        settings = {"backend": "llamacpp", "endpoint": engine.url}
-        for users in (1, args.users):
-            print(f"remote: llama-server, {users} user(s) …", file=sys.stderr)
-            results[f"llamacpp-{users}"] = asyncio.run(_replays(args, users, settings, engine))
-    finally:
-        engine.stop()
-    engine = start_vllm(args.vllm_python, Path(args.model), logs / "vllm.log")
-    try:
-        settings = {"backend": "openai", "endpoint": engine.url}
-        for users in (1, args.users):
-            print(f"remote: vLLM, {users} user(s) …", file=sys.stderr)
-            results[f"vllm-{users}"] = asyncio.run(_replays(args, users, settings, engine))
-    finally:
-        engine.stop()
-    names = {
-        "local": "local (in-process)",
-        "llamacpp-1": "llama-server",
-        f"llamacpp-{args.users}": "llama-server",
-        "vllm-1": "vLLM",
-        f"vllm-{args.users}": "vLLM",
-    }
+    engines = (
+        (
+            "llamacpp",
+            "llama-server",
+            lambda: start_llama_server(
+                args.llama_server, Path(args.gguf), logs / "llama.log", args.users
+            ),
+        ),
+        (
+            "openai",
+            "vLLM",
+            lambda: start_vllm(args.vllm_python, Path(args.model), logs / "vllm.log"),
+        ),
+    )
+    names = {"local": "local (in-process)"}
+    for backend, title, start in engines:  # one at a time: no two engines share the cores
+        engine = start()
+        try:
+            settings = {"backend": backend, "endpoint": engine.url}
+            for users in (1, args.users):
+                print(f"remote: {title}, {users} user(s) …", file=sys.stderr)
+                results[f"{backend}-{users}"] = asyncio.run(_replays(args, users, settings, engine))
+                names[f"{backend}-{users}"] = title
+        finally:
+            engine.stop()
     header = [
         "engine",
         "users",

@@ -174,7 +174,7 @@ class Engine:
     def _open_remote(self, settings: Settings) -> None:
         """A shared engine answers: no fallback to a local model, which the user did not ask for
         and which would answer differently; a clear error until the settings are fixed."""
-        self.precision, self.rowwise = None, False
+        self.precision, self.rowwise, self.choice = None, False, None
         if self.remote is None:
             self.state, self.error = EngineState.FAILED, "remote backends are not wired in here"
             return

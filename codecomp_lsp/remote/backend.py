@@ -143,8 +143,8 @@ class RemoteBackend(ABC):
             raise ValueError("empty prompt")
         self._wait_settled(req)
         n = 1 if req.prefill_only else max(1, req.candidates)
-        if self.max_per_request is not None:  # llama-server: no more than its slots
-            n = min(n, self.max_per_request + (1 if req.temperature <= 0 else 0))
+        if self.max_per_request is not None:  # llama-server: one slot each, none queued
+            n = min(n, self.max_per_request)
         # A background prefill asks for one token: the engine caches the prompt on the way.
         max_tokens = 1 if req.prefill_only else req.max_new_tokens
         if req.temperature <= 0:
