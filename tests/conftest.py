@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -21,6 +23,26 @@ REAL_MODELS_DIR = str(models_dir())
 os.environ[MODELS_ENV] = tempfile.mkdtemp(prefix="codecomp-test-models-")
 
 REPO = Path(__file__).resolve().parent.parent
+PULL_TIMEOUT_S = 900
+
+
+def pull_real_models() -> dict[str, str]:
+    """`codecomp models pull` into the user's models folder (instant when the default model is
+    there), as the README's first command does; the environment that sees that folder."""
+    env = {**os.environ, MODELS_ENV: REAL_MODELS_DIR}
+    env.pop("HF_HUB_OFFLINE", None)  # the hub is a source where it is reachable
+    pulled = subprocess.run(
+        [sys.executable, "-m", "codecomp_lsp.cli", "models", "pull"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=PULL_TIMEOUT_S,
+    )
+    assert pulled.returncode == 0, f"`codecomp models pull` failed:\n{pulled.stderr[-3000:]}"
+    assert "installed" in pulled.stdout
+    return env
+
+
 _BUILD_VERSION = "v1-h64-l2-steps120"
 
 

@@ -187,10 +187,12 @@ def _manifest(source: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _stop_ids(tokenizer: Any, template: FimTemplate, model: Any) -> frozenset[int]:
+def stop_ids(tokenizer: Any, template: FimTemplate, eos: Any = None) -> frozenset[int]:
+    """The template's end markers, the tokenizer's eos and the model's (`eos`: its
+    generation config's eos_token_id, an int or a list)."""
     vocab = tokenizer.get_vocab()
     ids = {vocab[s] for s in template.stops if s in vocab}
-    for source in (tokenizer.eos_token_id, getattr(model.generation_config, "eos_token_id", None)):
+    for source in (tokenizer.eos_token_id, eos):
         if isinstance(source, int):
             ids.add(source)
         elif isinstance(source, list):
@@ -269,7 +271,9 @@ def load_model(
         device=torch_device,
         dtype=torch_dtype,
         template=template,
-        stop_ids=_stop_ids(tokenizer, template, model),
+        stop_ids=stop_ids(
+            tokenizer, template, getattr(model.generation_config, "eos_token_id", None)
+        ),
         reusable_cache=reusable,
         load_seconds=time.perf_counter() - started,
         has_chat_template=bool(getattr(tokenizer, "chat_template", None)),

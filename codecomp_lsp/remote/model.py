@@ -25,6 +25,7 @@ from codecomp_lsp.engine.loader import (
     _manifest,
     load_tokenizer,
     model_source,
+    stop_ids,
 )
 from codecomp_lsp.modelstore.resolve import choose_model
 from codecomp_lsp.prompt.templates import detect_template, template_by_name
@@ -103,19 +104,14 @@ def _tokenizer(specs: list[str]) -> tuple[Any, str]:
     )
 
 
-def _stop_ids(tokenizer: Any, stops: tuple[str, ...], source: str) -> frozenset[int]:
-    vocab = tokenizer.get_vocab()
-    ids = {vocab[s] for s in stops if s in vocab}
-    if isinstance(tokenizer.eos_token_id, int):
-        ids.add(tokenizer.eos_token_id)
+def _model_eos(source: str) -> Any:
+    """The eos_token_id of the model's generation config, where the folder has one."""
     try:
         folder, _ = model_source(source)
         config = json.loads((Path(folder) / "generation_config.json").read_text(encoding="utf-8"))
-        eos = config.get("eos_token_id")
-        ids.update([eos] if isinstance(eos, int) else [i for i in eos or [] if isinstance(i, int)])
-    except (OSError, ValueError, ModelLoadError, AttributeError):
-        pass
-    return frozenset(ids)
+    except (OSError, ValueError, ModelLoadError):
+        return None
+    return config.get("eos_token_id") if isinstance(config, dict) else None
 
 
 def _char_fallback(name: str, fim: str, why: ModelLoadError) -> CharTokenizer:
@@ -187,7 +183,7 @@ def open_remote(settings: Settings) -> tuple[RemoteBackend, LoadedModel, str | N
         device=torch.device("cpu"),
         dtype=torch.float32,
         template=template,
-        stop_ids=frozenset() if units > 1 else _stop_ids(tokenizer, template.stops, source),
+        stop_ids=frozenset() if units > 1 else stop_ids(tokenizer, template, _model_eos(source)),
         reusable_cache=True,
         load_seconds=time.perf_counter() - started,
         has_chat_template=bool(getattr(tokenizer, "chat_template", None)),

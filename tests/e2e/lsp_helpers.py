@@ -186,3 +186,15 @@ async def inline(
             context=types.InlineCompletionContext(trigger_kind=kind),
         )
     )
+
+
+def capture_applied_edits(client: LanguageClient) -> list[types.ApplyWorkspaceEditParams]:
+    """Accept every `workspace/applyEdit` the server sends; the list of them, as they come."""
+    applied: list[types.ApplyWorkspaceEditParams] = []
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def apply_edit(ls: LanguageClient, params: types.ApplyWorkspaceEditParams) -> Any:
+        applied.append(params)
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    return applied

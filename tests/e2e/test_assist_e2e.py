@@ -12,7 +12,7 @@ from pygls.exceptions import JsonRpcException
 
 from codecomp_lsp.context.languages import spec_by_name
 from codecomp_lsp.context.syntax import count_errors
-from tests.e2e.lsp_helpers import edit, inline, lsp_session, open_doc, stats
+from tests.e2e.lsp_helpers import capture_applied_edits, edit, inline, lsp_session, open_doc, stats
 from tests.samples import LIST_FILES_PY
 
 PY_URI = "file:///work/demo/files.py"
@@ -380,12 +380,7 @@ async def test_every_code_action_round_trips_through_resolve(tiny_model_dir):
 
 async def test_actions_run_as_commands_without_resolve_support_and_explain(tiny_model_dir):
     async with lsp_session(tiny_model_dir) as client:
-        applied: list[types.ApplyWorkspaceEditParams] = []
-
-        @client.feature(types.WORKSPACE_APPLY_EDIT)
-        def apply_edit(ls, params: types.ApplyWorkspaceEditParams):
-            applied.append(params)
-            return types.ApplyWorkspaceEditResult(applied=True)
+        applied = capture_applied_edits(client)
 
         open_doc(client, ACTIONS_URI, ACTIONS_PY)
         (docstring,) = [

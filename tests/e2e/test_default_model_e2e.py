@@ -5,7 +5,6 @@ setting — from the command line and from the server's very first request."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,27 +12,13 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 
-from tests.conftest import REAL_MODELS_DIR, REPO
+from tests.conftest import REAL_MODELS_DIR, REPO, pull_real_models
 from tests.e2e.lsp_helpers import inline, lsp_session, open_doc, stats
-
-PULL_TIMEOUT_S = 900
 
 
 @pytest.fixture(scope="module")
-def real_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    env = {**os.environ, "CODECOMP_MODELS": REAL_MODELS_DIR}
-    env.pop("HF_HUB_OFFLINE", None)  # the hub is a source where it is reachable
-    codecomp = [sys.executable, "-m", "codecomp_lsp.cli"]
-    pulled = subprocess.run(
-        [*codecomp, "models", "pull"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=PULL_TIMEOUT_S,
-    )
-    assert pulled.returncode == 0, f"`codecomp models pull` failed:\n{pulled.stderr[-3000:]}"
-    assert "installed" in pulled.stdout
-    return env
+def real_models() -> dict[str, str]:
+    return pull_real_models()
 
 
 def _complete(env: dict[str, str], file: str, line: int) -> dict:

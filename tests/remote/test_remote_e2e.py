@@ -16,7 +16,7 @@ from pygls.exceptions import JsonRpcException
 
 from benchmarks.engines import Engine, engine_binaries, free_port, start_llama_server, start_vllm
 from tests.conftest import REPO
-from tests.e2e.lsp_helpers import edit, inline, lsp_session, open_doc, stats
+from tests.e2e.lsp_helpers import capture_applied_edits, edit, inline, lsp_session, open_doc, stats
 from tests.e2e.test_assist_e2e import (
     ACTIONS_PY,
     ACTIONS_URI,
@@ -252,12 +252,7 @@ async def test_hover_and_code_actions_run_on_the_engine_too(engines):
     model's chat template, rendered here) and a generated docstring come from llama-server."""
     options = _options(engines, "llamacpp", hoverTimeBudgetMs=60000)
     async with lsp_session(None, options=options, markdown=True) as client:
-        applied: list[types.ApplyWorkspaceEditParams] = []
-
-        @client.feature(types.WORKSPACE_APPLY_EDIT)
-        def apply_edit(ls, params: types.ApplyWorkspaceEditParams):
-            applied.append(params)
-            return types.ApplyWorkspaceEditResult(applied=True)
+        applied = capture_applied_edits(client)
 
         open_doc(client, PY_URI, PY)
         before = await stats(client)
