@@ -65,6 +65,8 @@ class Settings:
     remoteModel: str = ""  # the name the engine serves the model under ("": the first it lists)
     remoteTokenizer: str = ""  # where its tokenizer is here ("": remoteModel, or the engine's path)
     remoteTimeoutMs: int = 30000  # connecting, and waiting for the next bytes of an answer
+    # A model load that has not finished by then is given up: the built-in model answers.
+    loadTimeoutMs: int = 300000
 
     def language_enabled(self, language: str | None) -> bool:
         if "*" in self.enabledLanguages:
@@ -105,6 +107,7 @@ _INT_LIMITS: dict[str, tuple[int, int]] = {
     "codeActionMaxNewTokens": (1, 2048),
     "codeActionTimeBudgetMs": (0, 120000),
     "remoteTimeoutMs": (100, 600000),
+    "loadTimeoutMs": (1000, 3600000),
 }
 
 

@@ -20,6 +20,7 @@ from codecomp_lsp.engine.loader import (
     LoadedModel,
     ModelLoadError,
     load_model,
+    load_within,
     pick_device,
     pick_dtype,
 )
@@ -154,13 +155,17 @@ class Engine:
             self.state, self.error = EngineState.FAILED, f"{self.error}; the built-in model: {exc}"
 
     def _open(self, spec: str, settings: Settings) -> None:
-        self.loaded = load_model(
+        self.loaded = load_within(
+            lambda: load_model(
+                spec,
+                device=settings.device,
+                dtype=settings.dtype,
+                fim_template=settings.fimTemplate,
+                allow_pickle=settings.allowPickle,
+                trust_remote_code=settings.trustRemoteCode,
+            ),
+            settings.loadTimeoutMs / 1000,
             spec,
-            device=settings.device,
-            dtype=settings.dtype,
-            fim_template=settings.fimTemplate,
-            allow_pickle=settings.allowPickle,
-            trust_remote_code=settings.trustRemoteCode,
         )
         # Before the precision calibration, so that it times the attention that will run.
         self.rowwise = use_rowwise_attention(self.loaded.model)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -287,3 +291,27 @@ def load_model(
         loaded.load_seconds,
     )
     return loaded
+
+
+def load_within(load: Callable[[], LoadedModel], timeout_s: float, what: str) -> LoadedModel:
+    """Run `load` on its own thread and give up after `timeout_s`: a read that never returns (a
+    stalled network filesystem, a wedged disk, a pipe where a file belongs) must not hold the model
+    thread forever. Python cannot stop the stuck thread; it is left behind, and what it loads, if
+    it ever finishes, is dropped."""
+    box: Future[LoadedModel] = Future()
+
+    def run() -> None:
+        try:
+            box.set_result(load())
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            box.set_exception(exc)
+
+    threading.Thread(target=run, name="codecomp-load", daemon=True).start()
+    try:
+        return box.result(timeout=timeout_s)
+    except FutureTimeout:
+        log.error("loading %s: no result after %.0f s; left behind", what, timeout_s)
+        raise ModelLoadError(
+            f"loading {what} did not finish within {timeout_s:g} s (is a file on a stalled disk "
+            "or network filesystem?); raise loadTimeoutMs if this machine is only slow"
+        ) from None

@@ -4,6 +4,7 @@ no restart."""
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -78,5 +79,35 @@ def test_a_failing_background_prefill_stays_quiet_and_requests_work(tiny_model_d
         assert answer["result"]["items"], answer
         assert server.popups() == []
         assert server.call("codecomp/stats")["result"]["errors"] == 0
+    finally:
+        assert server.close() == 0
+
+
+def test_a_model_load_that_hangs_is_given_up_and_the_built_in_model_answers(
+    tiny_model_dir, tmp_path
+) -> None:
+    """A model folder whose manifest is a pipe nobody writes to: opening it blocks for ever, as a
+    read on a stalled network filesystem does. The load is given up after `loadTimeoutMs`, the
+    user is told once, and the built-in model answers — the model thread is not stuck."""
+    stalled = tmp_path / "stalled-model"
+    stalled.mkdir()
+    for item in tiny_model_dir.iterdir():
+        (stalled / item.name).symlink_to(item)
+    os.mkfifo(stalled / "codecomp-model.json")
+    server = RawServer(stalled, "--log-level", "WARNING")
+    try:
+        server.initialize(backgroundPrefill=False, loadTimeoutMs=2000)
+        stats = server.wait_ready()
+        assert stats["modelState"] == "ready", stats
+        assert stats["model"] == "codecomp-tiny" and stats["modelFallback"] is True, stats
+        assert "did not finish within 2 s" in stats["modelError"], stats
+        server.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": URI, "languageId": "python", "version": 1, "text": TEXT}},
+        )
+        answer = _request(server)
+        assert "result" in answer and answer["result"]["items"], answer
+        said = [m for m in server.popups() if "did not finish" in m]
+        assert len(said) == 1, server.popups()
     finally:
         assert server.close() == 0

@@ -83,6 +83,7 @@ VALID: list[tuple[str, Any, Any]] = [
     ("remoteModel", "Qwen/Qwen2.5-Coder-0.5B", "Qwen/Qwen2.5-Coder-0.5B"),
     ("remoteTokenizer", "qwen2.5-coder-0.5b", "qwen2.5-coder-0.5b"),
     ("remoteTimeoutMs", 100, 100),
+    ("loadTimeoutMs", 1000, 1000),
 ]
 
 
@@ -166,6 +167,7 @@ INVALID: list[tuple[str, Any]] = [
     ("remoteModel", ["a"]),
     ("remoteTokenizer", None),
     ("remoteTimeoutMs", 99),
+    ("loadTimeoutMs", 999),
 ]
 
 
