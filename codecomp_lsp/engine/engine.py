@@ -24,6 +24,7 @@ from codecomp_lsp.engine.loader import (
     pick_device,
     pick_dtype,
 )
+from codecomp_lsp.engine.memory import out_of_memory, recover
 from codecomp_lsp.engine.precision import PrecisionChoice, apply_precision
 from codecomp_lsp.engine.quantize import ALWAYS
 from codecomp_lsp.engine.stats import Stats
@@ -66,6 +67,7 @@ class Engine:
         self.choice: ModelChoice | None = None  # the model answering, and why it was chosen
         self.precision: PrecisionChoice | None = None  # quantized or dense per call size, and why
         self.rowwise = False  # short calls' attention row by row (attention.py)
+        self.degraded: str | None = None  # slower kernels since a failure (memory.py), and why
         self._model_key: tuple[Any, ...] | None = None
         self.ready = threading.Event()
         self._builders: dict[int, PromptBuilder] = {}  # by prompt budget; one token cache
@@ -257,12 +259,17 @@ class Engine:
         _, decoder = self.require()
         try:
             result = decoder.run(req)
-        except torch.OutOfMemoryError as exc:
+        except (RuntimeError, MemoryError) as exc:
+            if not out_of_memory(exc):
+                raise
             self.cache.clear()
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
+            gc.collect()
+            change = recover(exc)
+            if change:
+                self.degraded = change
             raise EngineUnavailable(
                 f"out of memory while generating ({exc}); the KV cache was cleared"
+                + (f"; {change}" if change else "")
             ) from exc
         if req.prefill_only or req.background:  # not a request's work: kept out of its figures
             self.stats.add(
@@ -301,6 +308,7 @@ class Engine:
             if loaded and self.decoder and self.decoder.speculative
             else 0,
             "rowwiseAttention": self.rowwise,
+            "degraded": self.degraded,
             "fallback": bool(choice and choice.fallback),
             "model": loaded.name if loaded else None,
             "device": str(loaded.device) if loaded else None,

@@ -5,6 +5,7 @@ no restart."""
 from __future__ import annotations
 
 import os
+import resource
 import time
 
 import pytest
@@ -109,5 +110,62 @@ def test_a_model_load_that_hangs_is_given_up_and_the_built_in_model_answers(
         assert "result" in answer and answer["result"]["items"], answer
         said = [m for m in server.popups() if "did not finish" in m]
         assert len(said) == 1, server.popups()
+    finally:
+        assert server.close() == 0
+
+
+def _virtual_memory(pid: int) -> int:
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        line = next(line for line in status if line.startswith("VmSize:"))
+    return int(line.split()[1]) * 1024
+
+
+def test_running_out_of_memory_mid_prefill_is_survived_and_the_next_request_works(
+    tiny_model_dir,
+) -> None:
+    """A real allocation cap, not a failpoint: the server's address space is capped at what it
+    uses (RLIMIT_AS, as `ulimit -v` does), so the next prefill's allocations fail — in torch's
+    allocator, or in oneDNN building kernels for shapes it has not seen, which then stays broken
+    for the process. The request answers empty, the user is told once, and once memory is back the
+    next request answers (on ATen's kernels if oneDNN broke)."""
+    server = RawServer(tiny_model_dir, "--log-level", "WARNING")
+    try:
+        server.initialize(backgroundPrefill=False)
+        server.wait_ready()
+        server.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": URI, "languageId": "python", "version": 1, "text": TEXT}},
+        )
+        assert _request(server)["result"]["items"]
+        pid = server.proc.pid
+        resource.prlimit(pid, resource.RLIMIT_AS, (_virtual_memory(pid), resource.RLIM_INFINITY))
+        big = "import os\n" * 2000 + TEXT  # a new prompt: new prefill shapes, a new cache entry
+        change = {"textDocument": {"uri": URI, "version": 2}, "contentChanges": [{"text": big}]}
+        server.notify("textDocument/didChange", change)
+        try:
+            capped = server.call(
+                "textDocument/inlineCompletion",
+                {
+                    "textDocument": {"uri": URI},
+                    "position": {"line": 2001, "character": len("    return a")},
+                    "context": {"triggerKind": 1},
+                },
+            )
+        except TimeoutError as exc:
+            raise AssertionError("\n".join(server.stderr[-40:])) from exc
+        finally:
+            unlimited = (resource.RLIM_INFINITY, resource.RLIM_INFINITY)
+            resource.prlimit(pid, resource.RLIMIT_AS, unlimited)
+        assert capped.get("result") == {"items": []} or "error" in capped, capped
+        said = [m for m in server.popups() if "out of memory" in m]
+        assert len(said) == 1, server.popups()
+        server.notify(
+            "textDocument/didChange",
+            {"textDocument": {"uri": URI, "version": 3}, "contentChanges": [{"text": TEXT}]},
+        )
+        assert _request(server)["result"]["items"]
+        stats = server.call("codecomp/stats")["result"]
+        assert stats["modelState"] == "ready"
+        assert bool(stats["degraded"]) == ("oneDNN" in said[0]), (stats["degraded"], said)
     finally:
         assert server.close() == 0

@@ -47,6 +47,7 @@ def stats_snapshot(ls: CodecompServer) -> dict[str, Any]:
         precision=info["precision"],
         draftTokens=info["draftTokens"],
         rowwiseAttention=info["rowwiseAttention"],
+        degraded=info["degraded"],
         dtype=info["dtype"],
         template=info["template"],
         cacheEntries=info["cacheEntries"],
