@@ -52,9 +52,11 @@ class CodecompProtocol(MessageIntake, LanguageServerProtocol):
     def arrived(self, message: Any) -> None:
         """Note the version of the document a completion request is about as it arrives: its
         handler starts later, when edits sent after it may have been applied already."""
-        if getattr(message, "method", None) not in self._VERSIONED:
-            return
         server: Any = self._server
+        method = getattr(message, "method", None)
+        server.state.loop_watch.last_method = method  # named if the loop stalls next
+        if method not in self._VERSIONED:
+            return
         doc = server.state.documents.get(message.params.text_document.uri)
         self._arrivals[id(message.params)] = doc.version if doc is not None else None
         while len(self._arrivals) > self._ARRIVALS_KEPT:

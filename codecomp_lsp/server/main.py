@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("TQDM_DISABLE", "1")
     from codecomp_lsp.server.app import create_server
     from codecomp_lsp.server.intake import install_log_filter
+    from codecomp_lsp.server.reading import serve_stdio
     from codecomp_lsp.server.tcp import is_loopback, serve_tcp
 
     if args.tcp and not is_loopback(args.host):
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             # Stray prints from any library must not corrupt the protocol stream.
             sys.stdout = sys.stderr
-            server.start_io(stdin=sys.stdin.buffer, stdout=protocol_out)
+            serve_stdio(server, sys.stdin.buffer, protocol_out)
     finally:
         _finish(server, protocol_out)
 

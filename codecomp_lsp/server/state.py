@@ -12,6 +12,7 @@ from codecomp_lsp.engine.engine import Engine
 from codecomp_lsp.engine.stats import Stats
 from codecomp_lsp.remote.model import open_remote
 from codecomp_lsp.server.documents import DocumentStore
+from codecomp_lsp.server.loopwatch import LoopWatch
 from codecomp_lsp.settings import Settings, SettingsLayers
 
 
@@ -66,6 +67,7 @@ class ServerState:
     client: ClientFeatures = field(default_factory=ClientFeatures)
     initialized: bool = False  # the client's `initialized` came (it is handled once)
     shut_down: bool = False  # `shutdown` was answered: `exit` then ends the process with 0
+    loop_watch: LoopWatch = field(default_factory=LoopWatch)  # how late the event loop wakes
     engine: Engine = field(init=False)
 
     def __post_init__(self) -> None:

@@ -17,7 +17,7 @@ import socket
 import threading
 from typing import Any
 
-from pygls.io_ import run_async
+from codecomp_lsp.server.reading import read_messages
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +66,12 @@ def serve_tcp(server: Any, host: str, port: int) -> None:
         log.info("client %s connected", peer)
         server.protocol.set_writer(writer)
         try:
-            await run_async(
-                stop_event=stop_event,
-                reader=reader,
-                protocol=server.protocol,
-                logger=log,
-                error_handler=server.report_server_error,
+            await read_messages(
+                stop_event,
+                reader,
+                server.protocol,
+                server.report_server_error,
+                server.state.loop_watch,
             )
         finally:
             log.info("client %s gone: stopping", peer)

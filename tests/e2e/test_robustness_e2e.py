@@ -52,6 +52,33 @@ async def test_binary_and_huge_documents_get_empty_results(tiny_model_dir):
         assert info["generatedTokens"] > 0
 
 
+async def test_a_huge_document_never_holds_the_event_loop(tiny_model_dir):
+    """Opening, editing, replacing, hovering, completing and diagnosing a 10 MB document: the
+    loop watch (server/loopwatch.py) never saw the loop held for a second. Decoding the 10 MB
+    bodies, parsing and tokenising run on threads; on the loop, each message is routed only."""
+    async with lsp_session(tiny_model_dir) as client:
+        huge = "def f(a, b):\n    return a + b  # sum\n" * 280_000  # ~10 MB
+        open_doc(client, "file:///huge.py", huge)
+        edit(client, "file:///huge.py", 2, (1, 0), (1, 0), "    c = 1\n")
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(
+                    uri="file:///huge.py", version=3
+                ),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=huge + "x(\n")],
+            )
+        )
+        position = types.Position(line=3, character=5)
+        await client.text_document_hover_async(
+            types.HoverParams(types.TextDocumentIdentifier("file:///huge.py"), position)
+        )
+        assert (await inline(client, "file:///huge.py", 3, 5, invoked=True)).items in ([], ())
+        await asyncio.sleep(1.5)  # the diagnostics delay, then the parse (off the loop)
+        info = await stats(client)
+        assert info["openDocuments"] == 1
+        assert info["loopLagMaxMs"] < 1000, info["loopLagMaxMs"]
+
+
 async def test_cancel_request_stops_decoding(tiny_model_dir):
     options = {**SLOW, "candidates": 8}
     async with lsp_session(tiny_model_dir, options=options, stream=True) as client:

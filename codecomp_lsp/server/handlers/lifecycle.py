@@ -58,6 +58,7 @@ def stats_snapshot(ls: CodecompServer) -> dict[str, Any]:
             for uri, doc in list(state.documents.docs.items())
         ],
         settings=asdict(ls.settings),
+        **state.loop_watch.describe(),
     )
 
 
