@@ -15,6 +15,7 @@ MULTILINE_MODES = ("auto", "always", "never")
 PROMPT_LAYOUTS = ("auto", "cached", "psm")
 QUANTIZATION_MODES = ("auto", "none", "int8", "int4")
 BACKENDS = ("local", "openai", "llamacpp")
+MIN_CONFIDENCE_OFF = -100.0  # minConfidence at this value (its lowest) hides nothing
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,13 @@ class Settings:
     remoteModel: str = ""  # the name the engine serves the model under ("": the first it lists)
     remoteTokenizer: str = ""  # where its tokenizer is here ("": remoteModel, or the engine's path)
     remoteTimeoutMs: int = 30000  # connecting, and waiting for the next bytes of an answer
+    # Automatic suggestions whose mean token log-probability is below this are not shown; the
+    # lowest value, MIN_CONFIDENCE_OFF, turns the check off (a greedy token is never that unlikely).
+    minConfidence: float = -100.0
+    # Append each inline suggestion's outcome (accepted, rejected, dismissed) with its context to
+    # a local JSONL file (never sent anywhere): material for `codecomp finetune --feedback`.
+    feedbackLog: bool = False
+    feedbackLogPath: str = ""  # "": $XDG_DATA_HOME/codecomp/feedback.jsonl
 
     def language_enabled(self, language: str | None) -> bool:
         if "*" in self.enabledLanguages:
@@ -131,6 +139,14 @@ def _check(name: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 2:
             raise ValueError("must be a number between 0 and 2")
         return float(value)
+    if name == "minConfidence":
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not MIN_CONFIDENCE_OFF <= value <= 0
+        ):
+            raise ValueError(f"must be a number between {MIN_CONFIDENCE_OFF:g} (off) and 0")
+        return float(value)
     if name == "backend":
         if value not in BACKENDS:
             raise ValueError(f"must be one of {', '.join(BACKENDS)}")
@@ -143,7 +159,7 @@ def _check(name: str, value: Any) -> Any:
         if not isinstance(value, str) or (value and not re.match(r"^[A-Za-z_]\w*$", value)):
             raise ValueError("must be the name of an environment variable (not the key itself)")
         return value
-    if name in ("remoteModel", "remoteTokenizer"):
+    if name in ("remoteModel", "remoteTokenizer", "feedbackLogPath"):
         if not isinstance(value, str):
             raise ValueError("must be a string")
         return value
@@ -186,6 +202,7 @@ def _check(name: str, value: Any) -> Any:
         "trustRemoteCode",
         "diagnostics",
         "speculative",
+        "feedbackLog",
     ):
         if not isinstance(value, bool):
             raise ValueError("must be true or false")

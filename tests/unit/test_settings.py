@@ -83,6 +83,11 @@ VALID: list[tuple[str, Any, Any]] = [
     ("remoteModel", "Qwen/Qwen2.5-Coder-0.5B", "Qwen/Qwen2.5-Coder-0.5B"),
     ("remoteTokenizer", "qwen2.5-coder-0.5b", "qwen2.5-coder-0.5b"),
     ("remoteTimeoutMs", 100, 100),
+    ("minConfidence", -1.5, -1.5),
+    ("minConfidence", -100, -100.0),
+    ("minConfidence", 0, 0.0),
+    ("feedbackLog", True, True),
+    ("feedbackLogPath", "/tmp/feedback.jsonl", "/tmp/feedback.jsonl"),
 ]
 
 
@@ -166,6 +171,12 @@ INVALID: list[tuple[str, Any]] = [
     ("remoteModel", ["a"]),
     ("remoteTokenizer", None),
     ("remoteTimeoutMs", 99),
+    ("minConfidence", 0.5),
+    ("minConfidence", -101),
+    ("minConfidence", None),
+    ("minConfidence", "-2"),
+    ("feedbackLog", "yes"),
+    ("feedbackLogPath", 3),
 ]
 
 
