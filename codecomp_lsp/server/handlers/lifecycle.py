@@ -57,6 +57,7 @@ def stats_snapshot(ls: CodecompServer) -> dict[str, Any]:
             for uri, doc in list(state.documents.docs.items())
         ],
         settings=asdict(ls.settings),
+        acceptance=ls.feedback.snapshot(),
     )
 
 
@@ -105,6 +106,7 @@ def register(server: CodecompServer) -> None:
     def stats(ls: CodecompServer, params: Any = None) -> dict[str, Any]:
         if isinstance(params, dict) and params.get("reset") or getattr(params, "reset", False):
             ls.state.stats.reset()
+            ls.feedback.reset()
         return stats_snapshot(ls)
 
     @server.feature(types.SHUTDOWN)
