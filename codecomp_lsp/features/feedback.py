@@ -53,6 +53,7 @@ class ItemState(Enum):
     ACCEPTED = "accepted"  # wholly or in part; later partial acceptances add to it
     DISMISSED = "dismissed"
     REJECTED = "rejected"
+    CONTINUED = "continued"  # the user typed its beginning: its rest (a new item) replaced it
 
 
 @dataclass
@@ -70,6 +71,7 @@ class Issued:
     automatic: bool
     state: ItemState = ItemState.ISSUED
     accepted_chars: int = 0
+    parent: str | None = None  # the suggestion this one is the rest of (typed ahead)
 
 
 @dataclass
@@ -165,9 +167,11 @@ class FeedbackService:
         model: Callable[[], str | None],
         score: float,
         automatic: bool,
+        typed_ahead: bool = False,
     ) -> str:
-        """Remember a suggestion about to be returned; its id. The model's name is asked only
-        when the log is on (it is only written there)."""
+        """Remember a suggestion about to be returned; its id. `typed_ahead`: it is the rest of
+        the one on screen, whose beginning the user typed (shown, it continues that one rather
+        than rejecting it). The model's name is asked only when the log is on."""
         item_id = f"{self._session}-{next(self._ids)}"
         self._issued[item_id] = Issued(
             item_id,
@@ -179,6 +183,7 @@ class FeedbackService:
             model() if self.settings().feedbackLog else None,
             score,
             automatic,
+            parent=self._on_screen.get(uri) if typed_ahead else None,
         )
         while len(self._issued) > ISSUED_KEPT:
             self._issued.popitem(last=False)
@@ -199,10 +204,14 @@ class FeedbackService:
         if item.state is not ItemState.ISSUED:
             return
         previous = self._on_screen.get(item.uri)
-        if previous is not None and previous != item.id:
-            self._reject(previous)
+        parent = self._issued.get(item.parent) if item.parent is not None else None
         item.state = ItemState.SHOWN
         self._on_screen[item.uri] = item.id
+        if parent is not None and previous == parent.id and parent.state is ItemState.SHOWN:
+            parent.state = ItemState.CONTINUED  # one suggestion on screen all along
+            return
+        if previous is not None and previous != item.id:
+            self._reject(previous)
         for counts in self._counts(item):
             counts.shown += 1
 
@@ -227,7 +236,7 @@ class FeedbackService:
         item = self._find(method, report.id)
         if item is None:
             return
-        if item.state in (ItemState.DISMISSED, ItemState.REJECTED):
+        if item.state in (ItemState.DISMISSED, ItemState.REJECTED, ItemState.CONTINUED):
             log.info("%s for suggestion %s after it was %s ignored", method, item.id, item.state)
             return
         self._show(item)

@@ -118,6 +118,28 @@ def test_decided_suggestions_stay_decided_and_closing_rejects_what_was_shown() -
     assert (snap["shown"], snap["accepted"], snap["dismissed"], snap["rejected"]) == (2, 0, 1, 1)
 
 
+def test_typing_the_beginning_of_a_suggestion_continues_it() -> None:
+    service = _service(Settings())
+    first = _issue(service, text="return a + b")
+    service.shown("codecomp/didShow", Report(first))
+    rest = service.issue(
+        uri="file:///a.py",
+        language="python",
+        text="a + b",
+        prefix="def add(a, b):\n    return ",
+        suffix="\n",
+        model=lambda: None,
+        score=0.0,
+        automatic=True,
+        typed_ahead=True,
+    )
+    service.shown("codecomp/didShow", Report(rest))
+    service.accepted("codecomp/didAccept", Report(rest, AcceptKind.FULL))
+    snap = service.snapshot()
+    assert (snap["shown"], snap["accepted"], snap["rejected"]) == (1, 1, 0)
+    assert snap["acceptedChars"] == len("a + b")
+
+
 def test_the_log_is_off_by_default_and_writes_one_bounded_line_per_outcome(tmp_path) -> None:
     path = tmp_path / "sub" / "feedback.jsonl"
     off = _service(Settings(feedbackLogPath=str(path)))

@@ -42,6 +42,7 @@ def issue_ids(
             model=lambda: engine.describe().get("model"),
             score=s.score,
             automatic=automatic,
+            typed_ahead=outcome.typed_ahead,
         )
         for s in outcome.suggestions
     ]
