@@ -199,10 +199,19 @@ def _finetune(args: argparse.Namespace) -> int:
         if args.out
         else Path.home() / ".cache" / "codecomp" / "finetuned" / repo.name
     )
+    if args.feedback and not Path(args.feedback).expanduser().is_file():
+        print(f"codecomp: no feedback log at {args.feedback}", file=sys.stderr)
+        return 2
     recipe = (LoRA if args.lora else FineTune)(minutes=args.minutes)
     try:
         report = finetune(
-            repo, base, out, recipe, log=lambda m: print(m, file=sys.stderr), score=score_files
+            repo,
+            base,
+            out,
+            recipe,
+            log=lambda m: print(m, file=sys.stderr),
+            score=score_files,
+            feedback=Path(args.feedback).expanduser() if args.feedback else None,
         )
     except ValueError as exc:
         print(f"codecomp: {exc}", file=sys.stderr)
@@ -281,6 +290,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tune.add_argument("--minutes", type=float, default=5.0, help="training time budget")
     tune.add_argument("--lora", action="store_true", help="train a LoRA adapter (merged on save)")
+    tune.add_argument(
+        "--feedback",
+        metavar="LOG",
+        help="a feedbackLog JSONL file: accepted suggestions become training examples, "
+        "rejected ones held-out negatives",
+    )
     tune.set_defaults(func=_finetune)
     return parser
 

@@ -15,6 +15,7 @@ MULTILINE_MODES = ("auto", "always", "never")
 PROMPT_LAYOUTS = ("auto", "cached", "psm")
 QUANTIZATION_MODES = ("auto", "none", "int8", "int4")
 BACKENDS = ("local", "openai", "llamacpp")
+MIN_CONFIDENCE_OFF = -100.0  # minConfidence at this value (its lowest) hides nothing
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,13 @@ class Settings:
     remoteTimeoutMs: int = 30000  # connecting, and waiting for the next bytes of an answer
     # A model load that has not finished by then is given up: the built-in model answers.
     loadTimeoutMs: int = 300000
+    # Automatic suggestions whose mean token log-probability is below this are not shown; the
+    # lowest value, MIN_CONFIDENCE_OFF, turns the check off (a greedy token is never that unlikely).
+    minConfidence: float = -100.0
+    # Append each inline suggestion's outcome (accepted, rejected, dismissed) with its context to
+    # a local JSONL file (never sent anywhere): material for `codecomp finetune --feedback`.
+    feedbackLog: bool = False
+    feedbackLogPath: str = ""  # "": $XDG_DATA_HOME/codecomp/feedback.jsonl
 
     def language_enabled(self, language: str | None) -> bool:
         if "*" in self.enabledLanguages:
@@ -134,6 +142,14 @@ def _check(name: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 2:
             raise ValueError("must be a number between 0 and 2")
         return float(value)
+    if name == "minConfidence":
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not MIN_CONFIDENCE_OFF <= value <= 0
+        ):
+            raise ValueError(f"must be a number between {MIN_CONFIDENCE_OFF:g} (off) and 0")
+        return float(value)
     if name == "backend":
         if value not in BACKENDS:
             raise ValueError(f"must be one of {', '.join(BACKENDS)}")
@@ -146,7 +162,7 @@ def _check(name: str, value: Any) -> Any:
         if not isinstance(value, str) or (value and not re.match(r"^[A-Za-z_]\w*$", value)):
             raise ValueError("must be the name of an environment variable (not the key itself)")
         return value
-    if name in ("remoteModel", "remoteTokenizer"):
+    if name in ("remoteModel", "remoteTokenizer", "feedbackLogPath"):
         if not isinstance(value, str):
             raise ValueError("must be a string")
         return value
@@ -189,6 +205,7 @@ def _check(name: str, value: Any) -> Any:
         "trustRemoteCode",
         "diagnostics",
         "speculative",
+        "feedbackLog",
     ):
         if not isinstance(value, bool):
             raise ValueError("must be true or false")

@@ -25,6 +25,7 @@ class Stats:
         "errors",
         "typedAheadHits",
         "emptyResults",
+        "lowConfidence",  # automatic suggestions hidden by minConfidence
         "suppressedSecrets",
         "promptTokens",
         "reusedTokens",

@@ -9,6 +9,7 @@ from codecomp_lsp.server.handlers import (
     actions,
     completion,
     diagnostics,
+    feedback,
     hover,
     lifecycle,
     models,
@@ -21,6 +22,7 @@ def create_server(overrides: dict[str, Any] | None = None) -> CodecompServer:
     lifecycle.register(server)
     sync.register(server, diagnostics.register(server))
     completion.register(server)
+    feedback.register(server)
     hover.register(server)
     actions.register(server)
     models.register(server)

@@ -7,6 +7,8 @@ conversion is unit-tested without a server (tests/unit/test_convert.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
@@ -17,6 +19,8 @@ from codecomp_lsp.server.documents import Document, PositionError
 
 SOURCE = "codecomp"
 MENU_LABEL_CHARS = 80
+# The command of every inline item: the client runs it (VS Code) or reads its id (the others).
+ACCEPT_COMMAND = "codecomp.didAcceptInline"
 
 
 def eol(doc: Document) -> str:
@@ -121,17 +125,32 @@ def menu_item(
 
 
 def inline_items(
-    doc: Document, cursor: tuple[int, int], outcome: CompletionOutcome
+    doc: Document,
+    cursor: tuple[int, int],
+    outcome: CompletionOutcome,
+    ids: Sequence[str] = (),
 ) -> list[types.InlineCompletionItem]:
+    """Inline items; with `ids`, each carries its id in its `command` (VS Code runs it on
+    acceptance, our other clients read the id there for their reports)."""
     line, character = cursor
     pos = doc.position_at(doc.line_starts[line] + character)
     ending = eol(doc)
-    return [
-        types.InlineCompletionItem(
-            insert_text=s.text.replace("\n", ending), range=types.Range(start=pos, end=pos)
+    items = []
+    for i, s in enumerate(outcome.suggestions):
+        text = s.text.replace("\n", ending)
+        command = None
+        if i < len(ids):
+            command = types.Command(
+                title="codecomp: accepted",
+                command=ACCEPT_COMMAND,
+                arguments=[{"id": ids[i], "length": len(text)}],
+            )
+        items.append(
+            types.InlineCompletionItem(
+                insert_text=text, range=types.Range(start=pos, end=pos), command=command
+            )
         )
-        for s in outcome.suggestions
-    ]
+    return items
 
 
 def hover(value: str, target: types.Range, *, markdown: bool) -> types.Hover:

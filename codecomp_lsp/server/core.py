@@ -22,6 +22,7 @@ from pygls.protocol.language_server import lsp_method
 from codecomp_lsp import __version__
 from codecomp_lsp.features.actions import ActionService
 from codecomp_lsp.features.completion import CompletionService
+from codecomp_lsp.features.feedback import FeedbackService
 from codecomp_lsp.features.hover import HoverService
 from codecomp_lsp.features.lookahead import Lookahead
 from codecomp_lsp.features.modelio import ModelIO
@@ -106,6 +107,7 @@ class CodecompServer(LanguageServer):
         self.state = ServerState(SettingsLayers(overrides=dict(overrides or {})))
         settings = self.current_settings
         self.completion = CompletionService(self.state.engine, settings)
+        self.feedback = FeedbackService(settings)
         self.io = ModelIO(self.state.engine, settings)
         self.hovers = HoverService(self.io)
         self.quickfixes = QuickFixService(self.io)

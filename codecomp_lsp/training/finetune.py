@@ -26,6 +26,12 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from codecomp_lsp.training.data.feedback import (
+    example_ids,
+    load_feedback,
+    middle_loss,
+    mix_examples,
+)
 from codecomp_lsp.training.data.filters import language_of, normalise, reject_reason
 from codecomp_lsp.training.loop import (
     batches,
@@ -125,11 +131,14 @@ def finetune(
     recipe: FineTune,
     log: Callable[[str], None] = print,
     score: Score | None = None,
+    feedback: Path | None = None,
 ) -> dict:
     """Fine-tune `base` on `repo` and save the result to `out` (with `finetune.json`).
 
     `score`, when given, scores the base and the result on the held-out files; the report
-    then has `before` and `after` besides the held-out loss.
+    then has `before` and `after` besides the held-out loss. `feedback`, a `feedbackLog` file:
+    its accepted suggestions are trained on as FIM examples, its rejected ones only measured
+    (training/data/feedback.py); the report's `feedback` has both losses before and after.
     """
     files = repository_files(repo)
     if not files:
@@ -155,6 +164,15 @@ def finetune(
         )
 
     before_loss = heldout_loss()
+    has_fim = FIM_MIDDLE in tokenizer.get_vocab()
+    liked: list[tuple[list[int], int]] = []
+    disliked: list[tuple[list[int], int]] = []
+    if feedback is not None:
+        examples = load_feedback(feedback)
+        liked = [example_ids(tokenizer, e, context, fim=has_fim) for e in examples.accepted]
+        disliked = [example_ids(tokenizer, e, context, fim=has_fim) for e in examples.rejected]
+        log(f"feedback: {len(liked)} accepted examples, {len(disliked)} rejected (held out)")
+    feedback_before = (middle_loss(model, liked), middle_loss(model, disliked))
     if isinstance(recipe, LoRA):
         model = _with_adapter(model, recipe)
     stream: list[int] = []
@@ -162,7 +180,6 @@ def finetune(
         stream += tokenizer(record["text"], add_special_tokens=False)["input_ids"] + [eos]
     steps_per_epoch = max(1, math.ceil(len(stream) / (context * recipe.batch_size)))
     config = recipe.loop(max(1, int(recipe.max_epochs * steps_per_epoch)))
-    has_fim = FIM_MIDDLE in tokenizer.get_vocab()
     train_batches = batches(
         random_window(stream, context, rng),
         tokenizer,
@@ -172,6 +189,8 @@ def finetune(
         fim_rate=recipe.fim_rate if has_fim else 0.0,
         spm_rate=recipe.spm_rate,
     )
+    if liked:
+        train_batches = mix_examples(train_batches, [ids for ids, _ in liked], rng, pad_id=pad_id)
     recent: list[float] = []
 
     def on_step(record: dict) -> None:
@@ -183,6 +202,7 @@ def finetune(
     if isinstance(recipe, LoRA):
         model = model.merge_and_unload()
     after_loss = heldout_loss()
+    feedback_after = (middle_loss(model, liked), middle_loss(model, disliked))
     out.mkdir(parents=True, exist_ok=True)
     model.to(torch.bfloat16).save_pretrained(out)
     tokenizer.save_pretrained(out)
@@ -196,6 +216,16 @@ def finetune(
         "seconds": round(result.seconds, 1),
         "heldout_loss": {"before": before_loss, "after": after_loss},
     }
+    if feedback is not None:
+        report["feedback"] = {
+            "log": str(feedback),
+            "accepted": len(liked),
+            "rejected": len(disliked),
+            # Loss on each middle given its context: the accepted should fall (learnt), the
+            # rejected should not fall as much (what the user turned down stays unlikely).
+            "accepted_loss": {"before": feedback_before[0], "after": feedback_after[0]},
+            "rejected_loss": {"before": feedback_before[1], "after": feedback_after[1]},
+        }
     if heldout and score is not None:
         report["before"] = score(Path(base), heldout, recipe.eval_limit, recipe.seed)
         report["after"] = score(out, heldout, recipe.eval_limit, recipe.seed)

@@ -125,9 +125,27 @@ Also answers the server's workspace/configuration pull with the same settings
   (append (eglot--TextDocumentPositionParams)
           (list :context (list :triggerKind (if invoked 1 2)))))
 
+(defun codecomp--item-id (item)
+  "The server's id of an inline ITEM, from its command's arguments (or nil)."
+  (let* ((args (plist-get (plist-get item :command) :arguments))
+         (first (and (> (length args) 0) (elt args 0)))
+         (id (and (listp first) (plist-get first :id))))
+    (and (stringp id) id)))
+
+(defun codecomp--id (text)
+  "The server's id carried by suggestion TEXT (a text property), or nil."
+  (and (stringp text) (not (string-empty-p text)) (get-text-property 0 'codecomp-id text)))
+
+(defun codecomp--report (method text &rest params)
+  "Tell the server what became of suggestion TEXT (METHOD: codecomp/didShow, ...)."
+  (when-let ((id (codecomp--id text))
+             (server (eglot-current-server)))
+    (ignore-errors (jsonrpc-notify server method (append (list :id id) params)))))
+
 (defun codecomp--texts (result start)
   "The insert texts of an inlineCompletion RESULT.
-START is point when it was asked; texts are made relative to it."
+START is point when it was asked; texts are made relative to it.  Each text
+carries its item's id as the text property `codecomp-id'."
   (let ((items (if (and (listp result) (plist-member result :items))
                    (plist-get result :items)
                  result))
@@ -146,6 +164,8 @@ START is point when it was asked; texts are made relative to it."
                    (t (setq text nil)))))
          (when (and (stringp text) (not (string-empty-p text)))
            (setq text (string-replace "\r\n" "\n" text))
+           (when-let ((id (codecomp--item-id item)))
+             (setq text (propertize text 'codecomp-id id)))
            (unless (member text texts)
              (push text texts)))))
      (if (vectorp items) items (append items nil)))
@@ -181,6 +201,7 @@ With prefix argument RESET, reset them."
 (defvar-local codecomp--index 0)
 (defvar-local codecomp--invoked nil "The candidates came from an Invoked request.")
 (defvar-local codecomp--tick nil "`buffer-chars-modified-tick' when the suggestion was shown.")
+(defvar-local codecomp--reported nil "The id last reported with codecomp/didShow.")
 
 (defvar codecomp-suggestion-mode-map
   (let ((map (make-sparse-keymap)))
@@ -231,6 +252,10 @@ With prefix argument RESET, reset them."
     (overlay-put ov 'codecomp t)
     (setq codecomp--overlay ov
           codecomp--tick (buffer-chars-modified-tick))
+    (let ((id (codecomp--id text)))
+      (when (and id (not (equal id codecomp--reported)))
+        (setq codecomp--reported id)
+        (codecomp--report :codecomp/didShow text)))
     (codecomp-suggestion-mode 1)))
 
 (defun codecomp--show (texts &optional invoked)
@@ -264,6 +289,8 @@ AUTOMATIC non-nil asks as if typing (one candidate) instead of every candidate."
   "Hide the suggestion."
   (interactive)
   (let ((shown (codecomp-current)))
+    (when (and shown (eq this-command 'codecomp-dismiss))
+      (codecomp--report :codecomp/didDismiss shown)) ; typing on is not a dismissal
     (codecomp--clear)
     (when (and (not shown) (called-interactively-p 'interactive)
                (eq this-command 'codecomp-dismiss))
@@ -286,7 +313,10 @@ AUTOMATIC non-nil asks as if typing (one candidate) instead of every candidate."
       (let* ((part (codecomp--split text how))
              (rest (substring text (length part))))
         (codecomp--clear)
-        (insert part)
+        (insert (substring-no-properties part))
+        (codecomp--report :codecomp/didAccept text
+                          :kind (pcase how ('word "word") ('line "line") (_ "full"))
+                          :text (substring-no-properties part))
         (when (not (string-empty-p rest))
           (setq codecomp--items (list rest) codecomp--index 0)
           (codecomp--render))

@@ -44,6 +44,9 @@ NOTIFICATIONS = (
     "$/cancelRequest",
     "$/setTrace",
     "initialized",
+    "codecomp/didShow",
+    "codecomp/didAccept",
+    "codecomp/didDismiss",
     "codecomp/unknownNotification",
 )
 SETTING_KEYS = (

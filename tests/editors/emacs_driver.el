@@ -157,8 +157,13 @@
             (cons "labels" (mapcar (lambda (item) (plist-get item :label)) items)))))
 
   (ct-step "stats"
-    (let ((stats (codecomp-stats)))
+    (let* ((stats (codecomp-stats))
+           (acceptance (plist-get stats :acceptance)))
       (list (cons "requests" (plist-get stats :requests))
+            (cons "shown" (plist-get acceptance :shown))
+            (cons "accepted" (plist-get acceptance :accepted))
+            (cons "accepted_full" (plist-get (plist-get acceptance :acceptedByKind) :full))
+            (cons "accepted_chars" (plist-get acceptance :acceptedChars))
             (cons "errors" (plist-get stats :errors))
             (cons "settings_max_new_tokens"
                   (plist-get (plist-get stats :settings) :maxNewTokens)))))

@@ -128,5 +128,9 @@ def test_menu_completion_and_clean_shutdown(emacs_run: EditorRun) -> None:
     assert emacs_run.step("completion")["count"] >= 1
     stats = emacs_run.step("stats")
     assert stats["requests"] >= 4 and stats["errors"] == 0, stats
+    # The overlay accepted in suggest_accept was reported (codecomp/didShow, didAccept).
+    accepted = emacs_run.step("suggest_accept")["accepted"]
+    assert stats["shown"] >= 1 and stats["accepted"] == stats["accepted_full"] == 1, stats
+    assert stats["accepted_chars"] == len(accepted), stats
     assert emacs_run.step("shutdown")["exited"] is True
     assert "done" in emacs_run.steps

@@ -66,6 +66,10 @@ def test_inline_items_and_diagnostics() -> None:
     (item,) = convert.inline_items(doc, (0, 5), outcome)
     assert item.insert_text == "1,\r\n2)"
     assert item.range.start == item.range.end == types.Position(line=0, character=5)
+    assert item.command is None  # no ids given
+    (item,) = convert.inline_items(doc, (0, 5), outcome, ["s1-7"])
+    assert item.command.command == convert.ACCEPT_COMMAND
+    assert item.command.arguments == [{"id": "s1-7", "length": len("1,\r\n2)")}]
     problem = Problem(0, 4, 0, 5, "`(` is never closed", "unclosed")
     diag = convert.diagnostic(doc, problem)
     assert diag.source == "codecomp" and diag.severity == types.DiagnosticSeverity.Error

@@ -84,6 +84,11 @@ VALID: list[tuple[str, Any, Any]] = [
     ("remoteTokenizer", "qwen2.5-coder-0.5b", "qwen2.5-coder-0.5b"),
     ("remoteTimeoutMs", 100, 100),
     ("loadTimeoutMs", 1000, 1000),
+    ("minConfidence", -1.5, -1.5),
+    ("minConfidence", -100, -100.0),
+    ("minConfidence", 0, 0.0),
+    ("feedbackLog", True, True),
+    ("feedbackLogPath", "/tmp/feedback.jsonl", "/tmp/feedback.jsonl"),
 ]
 
 
@@ -168,6 +173,12 @@ INVALID: list[tuple[str, Any]] = [
     ("remoteTokenizer", None),
     ("remoteTimeoutMs", 99),
     ("loadTimeoutMs", 999),
+    ("minConfidence", 0.5),
+    ("minConfidence", -101),
+    ("minConfidence", None),
+    ("minConfidence", "-2"),
+    ("feedbackLog", "yes"),
+    ("feedbackLogPath", 3),
 ]
 
 

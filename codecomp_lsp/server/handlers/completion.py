@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 from lsprotocol import types
@@ -13,9 +14,11 @@ from pygls.exceptions import JsonRpcInternalError
 from codecomp_lsp.engine.decoder import Cancelled
 from codecomp_lsp.engine.engine import EngineState, EngineUnavailable
 from codecomp_lsp.features.completion import CompletionOutcome, CompletionQuery, Suggestion
+from codecomp_lsp.features.confidence import confident
 from codecomp_lsp.server import convert
 from codecomp_lsp.server.core import CodecompServer
 from codecomp_lsp.server.documents import Document
+from codecomp_lsp.server.handlers import feedback
 from codecomp_lsp.server.intake import ContentModified
 
 log = logging.getLogger(__name__)
@@ -60,7 +63,7 @@ async def complete(
             ls.warming.shown(query, outcome)  # and the one after that: Tab, Tab, Tab
     if outcome is not None:
         state.stats.latency(feature, (time.perf_counter() - started) * 1000)
-        return outcome, doc, cursor
+        return _confident(ls, outcome, uri, automatic=automatic), doc, cursor
     # Typing must not queue behind a download or a load; an explicit request waits for it.
     if not ls.models.ready:
         if automatic or not await ls.models.wait_ready():
@@ -114,6 +117,7 @@ async def complete(
         # Edited while the model ran: positions in this answer belong to a text that is gone.
         stream_end("")
         raise ContentModified(f"{uri} changed while the completion was computed")
+    outcome = _confident(ls, outcome, uri, automatic=automatic)
     if not outcome.suggestions:
         state.stats.add(emptyResults=1)
     if partial is not None:
@@ -129,6 +133,19 @@ async def complete(
     if feature == "inline":
         ls.warming.shown(query, outcome)
     return outcome, doc, cursor
+
+
+def _confident(
+    ls: CodecompServer, outcome: CompletionOutcome, uri: str, *, automatic: bool
+) -> CompletionOutcome:
+    """The outcome without the suggestions `minConfidence` hides (features/confidence.py)."""
+    shown, hidden = confident(outcome.suggestions, ls.settings.minConfidence, automatic=automatic)
+    if not hidden:
+        return outcome
+    ls.state.stats.add(lowConfidence=hidden)
+    if not shown:
+        ls.completion.forget(uri)  # nothing is on screen to type ahead into
+    return replace(outcome, suggestions=shown, reason="" if shown else "low confidence")
 
 
 def _stream(ls: CodecompServer, query: CompletionQuery, doc: Document, position: types.Position):  # noqa: ANN202
@@ -177,7 +194,8 @@ def register(server: CodecompServer) -> None:
             automatic=not invoked,
             feature="inline",
         )
-        return types.InlineCompletionList(items=convert.inline_items(doc, cursor, outcome))
+        ids = feedback.issue_ids(ls, doc, cursor, outcome, automatic=not invoked)
+        return types.InlineCompletionList(items=convert.inline_items(doc, cursor, outcome, ids))
 
     @server.feature(
         types.TEXT_DOCUMENT_COMPLETION,

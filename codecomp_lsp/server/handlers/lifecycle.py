@@ -59,6 +59,7 @@ def stats_snapshot(ls: CodecompServer) -> dict[str, Any]:
         ],
         settings=asdict(ls.settings),
         **state.loop_watch.describe(),
+        acceptance=ls.feedback.snapshot(),
     )
 
 
@@ -107,6 +108,7 @@ def register(server: CodecompServer) -> None:
     def stats(ls: CodecompServer, params: Any = None) -> dict[str, Any]:
         if isinstance(params, dict) and params.get("reset") or getattr(params, "reset", False):
             ls.state.stats.reset()
+            ls.feedback.reset()
         return stats_snapshot(ls)
 
     @server.feature(types.SHUTDOWN)

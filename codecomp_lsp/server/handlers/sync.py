@@ -60,6 +60,7 @@ def register(server: CodecompServer, diagnostics: Diagnostics) -> None:
         uri = params.text_document.uri
         ls.state.documents.close(uri)
         ls.completion.forget(uri)
+        ls.feedback.forget(uri)
         ls.state.engine.forget_document(uri)
         ls.warming.forget(uri)
         diagnostics.forget(uri)

@@ -34,6 +34,12 @@ export const CURSOR_METHOD = 'codecomp/cursor';
 /** How long the cursor must rest before the server is told (it then prefills there). */
 const CURSOR_DEBOUNCE_MS = 150;
 export const MODELS_METHOD = 'codecomp/models';
+/** Reports on inline suggestions (the server counts them in `codecomp/stats` → `acceptance`). */
+export const SHOW_METHOD = 'codecomp/didShow';
+export const ACCEPT_METHOD = 'codecomp/didAccept';
+export const DISMISS_METHOD = 'codecomp/didDismiss';
+/** The command of every inline item of the server: VS Code runs it when the item is accepted. */
+export const ACCEPT_COMMAND = 'codecomp.didAcceptInline';
 export const PULL_METHOD = 'codecomp/pullModel';
 export { PULL_COMMAND };
 
@@ -135,6 +141,13 @@ class ClientCommandsFeature implements StaticFeature {
     clear(): void {}
 }
 
+/** The id the server put in an inline item's command arguments, if any. */
+export function inlineItemId(item: vscode.InlineCompletionItem | undefined): string | undefined {
+    const first: unknown = item?.command?.arguments?.[0];
+    const id = typeof first === 'object' && first !== null ? (first as { id?: unknown }).id : undefined;
+    return typeof id === 'string' && id ? id : undefined;
+}
+
 /** The server's byte format: 491.4 MB. */
 export function humanBytes(n: number): string {
     const units = ['B', 'kB', 'MB', 'GB'];
@@ -229,6 +242,8 @@ class Codecomp implements CodecompApi {
     private statsTimer: ReturnType<typeof setTimeout> | undefined;
     private streamTimer: ReturnType<typeof setTimeout> | undefined;
     private cursorTimer: ReturnType<typeof setTimeout> | undefined;
+    /** The inline suggestion last reported shown: accept word/line and dismiss report on it. */
+    private shownInline: { id: string; uri: string } | undefined;
     private disposed = false;
     /** `$/progress` tokens of pulls (title "codecomp: pulling NAME") → NAME. */
     private readonly pullTokens = new Map<string | number, string>();
@@ -319,7 +334,11 @@ class Codecomp implements CodecompApi {
                     }
                     const started = Date.now();
                     try {
-                        return await next(document, position, context, token);
+                        const result = await next(document, position, context, token);
+                        if (!token.isCancellationRequested) {
+                            this.reportShown(document, result);
+                        }
+                        return result;
                     } finally {
                         this.completed(started, token);
                     }
@@ -674,6 +693,64 @@ class Codecomp implements CodecompApi {
         }, CURSOR_DEBOUNCE_MS);
     }
 
+    private report(method: string, params: Record<string, unknown>): void {
+        const client = this.client;
+        if (client && client.isRunning()) {
+            void client.sendNotification(method, params).catch(() => undefined);
+        }
+    }
+
+    /** VS Code shows the first item it is given: report it shown (`codecomp/didShow`). */
+    reportShown(
+        document: vscode.TextDocument,
+        result: vscode.InlineCompletionItem[] | vscode.InlineCompletionList | null | undefined,
+    ): void {
+        const first = Array.isArray(result) ? result[0] : result?.items[0];
+        const id = inlineItemId(first);
+        if (id !== undefined && id !== this.shownInline?.id) {
+            this.shownInline = { id, uri: document.uri.toString() };
+            this.report(SHOW_METHOD, { id });
+        }
+    }
+
+    /** The item's command, run by VS Code when the whole suggestion was accepted. */
+    reportAccepted(args: unknown): void {
+        const id = typeof args === 'object' && args !== null ? (args as { id?: unknown }).id : undefined;
+        const length = (args as { length?: unknown } | undefined)?.length;
+        if (typeof id === 'string') {
+            this.report(ACCEPT_METHOD, { id, kind: 'full', ...(typeof length === 'number' ? { length } : {}) });
+            if (this.shownInline?.id === id) {
+                this.shownInline = undefined;
+            }
+        }
+    }
+
+    /** Accept the next word or line of the suggestion and report how many characters went in. */
+    async acceptPart(kind: 'word' | 'line'): Promise<void> {
+        const editor = vscode.window.activeTextEditor;
+        const before = editor ? editor.document.offsetAt(editor.selection.active) : undefined;
+        const command = kind === 'word' ? 'acceptNextWord' : 'acceptNextLine';
+        await vscode.commands.executeCommand(`editor.action.inlineSuggest.${command}`);
+        const shown = this.shownInline;
+        if (!editor || before === undefined || !shown || editor.document.uri.toString() !== shown.uri) {
+            return;
+        }
+        const length = editor.document.offsetAt(editor.selection.active) - before;
+        if (length > 0) {
+            this.report(ACCEPT_METHOD, { id: shown.id, kind, length });
+        }
+    }
+
+    /** Escape while a suggestion is shown: hide it and report the dismissal. */
+    async dismissInline(): Promise<void> {
+        await vscode.commands.executeCommand('editor.action.inlineSuggest.hide');
+        const shown = this.shownInline;
+        this.shownInline = undefined;
+        if (shown) {
+            this.report(DISMISS_METHOD, { id: shown.id });
+        }
+    }
+
     async dispose(): Promise<void> {
         this.disposed = true;
         if (this.cursorTimer) {
@@ -703,8 +780,10 @@ export function activate(context: vscode.ExtensionContext): CodecompApi {
     register('codecomp.explainSelection', () => codecomp.explainSelection());
     // Also `executeCommand('codecomp.pullModel', name)`, like the server's command of the same name.
     register(PULL_COMMAND, (name) => codecomp.pullModel(typeof name === 'string' && name ? name : undefined));
-    register('codecomp.acceptWord', () => vscode.commands.executeCommand('editor.action.inlineSuggest.acceptNextWord'));
-    register('codecomp.acceptLine', () => vscode.commands.executeCommand('editor.action.inlineSuggest.acceptNextLine'));
+    register('codecomp.acceptWord', () => codecomp.acceptPart('word'));
+    register('codecomp.acceptLine', () => codecomp.acceptPart('line'));
+    register('codecomp.dismissInline', () => codecomp.dismissInline());
+    register(ACCEPT_COMMAND, (args) => codecomp.reportAccepted(args));
     context.subscriptions.push(
         vscode.workspace.onDidChangeConfiguration((event) => codecomp.onConfigurationChanged(event)),
         vscode.window.onDidChangeActiveTextEditor((editor) => codecomp.reportCursor(editor)),

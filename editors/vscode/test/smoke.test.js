@@ -216,6 +216,33 @@ describe('codecomp VS Code extension against the real server', { skip: SKIP, tim
         listener.dispose();
     });
 
+    it('reports the inline item shown and, through its command, accepted (codecomp/didShow, didAccept)', async () => {
+        const before = (await api.stats()).acceptance;
+        const result = await provider('InlineCompletionItemProvider').provideInlineCompletionItems(
+            document,
+            new Position(8, 8),
+            { triggerKind: InlineCompletionTriggerKind.Invoke, selectedCompletionInfo: undefined },
+            new CancellationTokenSource().token,
+        );
+        const list = items(result);
+        assert.ok(list && list.length > 0, `no inline item: ${JSON.stringify(result)}`);
+        const command = list[0].command;
+        assert.equal(command?.command, 'codecomp.didAcceptInline');
+        await waitFor('didShow to be counted', async () => (await api.stats()).acceptance.shown > before.shown, 5000);
+        // What VS Code does when the user accepts the item.
+        await vscode.commands.executeCommand(command.command, ...(command.arguments ?? []));
+        const after = await waitFor(
+            'didAccept to be counted',
+            async () => {
+                const acceptance = (await api.stats()).acceptance;
+                return acceptance.accepted > before.accepted && acceptance;
+            },
+            5000,
+        );
+        assert.equal(after.acceptedByKind.full, before.acceptedByKind.full + 1);
+        assert.ok(after.acceptedChars > before.acceptedChars);
+    });
+
     it('keeps the server in sync while typing (incremental didChange)', async () => {
         stub.editDocument(document, new Range(8, 8, 8, 8), 'if ');
         const result = await provider('InlineCompletionItemProvider').provideInlineCompletionItems(

@@ -112,6 +112,12 @@ function M.native_accept_part(bufnr, mode)
         erow, ecol = range.end_.row, range.end_.col
       end
       local part = ghost.split(text, mode)
+      local args = type(item.command) == "table" and item.command.arguments
+      local id = type(args) == "table" and type(args[1]) == "table" and args[1].id or nil
+      local client = vim.lsp.get_client_by_id(item.client_id)
+      if type(id) == "string" and client then
+        pcall(M.notify, client, ghost.ACCEPT_METHOD, { id = id, kind = mode, text = part })
+      end
       local lines = vim.split(part, "\n", { plain = true })
       api.nvim_buf_set_text(bufnr, row, col, erow, ecol, lines)
       api.nvim_win_set_cursor(win, {

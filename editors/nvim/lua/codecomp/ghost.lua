@@ -9,6 +9,10 @@ local uv = vim.uv or vim.loop
 local M = {}
 
 M.ns = api.nvim_create_namespace("codecomp")
+M.SHOW_METHOD = "codecomp/didShow"
+M.ACCEPT_METHOD = "codecomp/didAccept"
+M.DISMISS_METHOD = "codecomp/didDismiss"
+M.ACCEPT_COMMAND = "codecomp.didAcceptInline" -- the command of every inline item of the server
 
 local METHOD = "textDocument/inlineCompletion"
 local TRIGGER_INVOKED, TRIGGER_AUTOMATIC = 1, 2
@@ -16,6 +20,7 @@ local TRIGGER_INVOKED, TRIGGER_AUTOMATIC = 1, 2
 ---@class codecomp.Item
 ---@field text string   text to insert at the anchor
 ---@field end_col? integer  byte column (same row) up to which the item replaces text
+---@field id? string  the server's id for it (codecomp/didShow, didAccept, didDismiss)
 
 ---@class codecomp.Request
 ---@field id? integer
@@ -40,6 +45,7 @@ local TRIGGER_INVOKED, TRIGGER_AUTOMATIC = 1, 2
 ---@field own_tick? integer changedtick of our own edit (accepting)
 ---@field painted boolean  the suggestion is on screen (not hidden behind the completion menu)
 ---@field final? boolean  the items are the server's answer, not streamed partial text
+---@field reported? string  the id last reported shown (codecomp/didShow)
 ---@field counters table
 local buffers = {} ---@type table<integer, codecomp.State>
 
@@ -68,6 +74,25 @@ local function client_of(st)
   if client and not compat.is_stopped(client) then
     return client
   end
+end
+
+--- The id the server put in an inline item's command arguments (nil for streamed text).
+local function item_id(entry)
+  local args = type(entry.command) == "table" and entry.command.arguments
+  local first = type(args) == "table" and args[1]
+  return type(first) == "table" and type(first.id) == "string" and first.id or nil
+end
+
+--- Tells the server what became of a suggestion (features/feedback.py on its side).
+local function report(st, method, params)
+  local client = client_of(st)
+  if client and params.id then
+    pcall(compat.notify, client, method, params)
+  end
+end
+
+local function kind_of(mode)
+  return (mode == "word" or mode == "line") and mode or "full"
 end
 
 -- Rendering ---------------------------------------------------------------------------------------
@@ -131,6 +156,10 @@ local function render(bufnr)
   end
   api.nvim_buf_set_extmark(bufnr, M.ns, st.anchor.row, col, opts)
   st.painted = true
+  if item.id and st.reported ~= item.id then
+    st.reported = item.id
+    report(st, M.SHOW_METHOD, { id = item.id })
+  end
 end
 
 --- Shows `items` at (row, col). `final`: the server's answer (false: streamed, still decoding).
@@ -214,7 +243,7 @@ local function parse_items(bufnr, client, result, req)
     if type(text) == "table" then
       text = snippet_text(text.value or "")
     end
-    local item = type(text) == "string" and { text = text } or nil
+    local item = type(text) == "string" and { text = text, id = item_id(entry) } or nil
     if item and entry.range then
       local start, finish = entry.range.start, entry.range["end"]
       if start.line ~= req.row or finish.line ~= req.row then
@@ -428,7 +457,8 @@ local function on_text_changed(bufnr)
       local rest = {}
       for _, item in ipairs(st.items) do
         if item.text:sub(1, #typed.char) == typed.char and #item.text > #typed.char then
-          rest[#rest + 1] = { text = item.text:sub(#typed.char + 1), end_col = item.end_col }
+          rest[#rest + 1] =
+            { text = item.text:sub(#typed.char + 1), end_col = item.end_col, id = item.id }
         end
       end
       if #rest > 0 then
@@ -610,8 +640,10 @@ function M.accept(bufnr, mode)
   api.nvim_win_set_cursor(0, { new_row + 1, new_col })
   st.own_tick = api.nvim_buf_get_changedtick(bufnr)
   st.counters.accepted = st.counters.accepted + 1
+  report(st, M.ACCEPT_METHOD, { id = item.id, kind = kind_of(mode), text = part })
   if rest ~= "" then
-    show(bufnr, { { text = rest, end_col = item.end_col } }, new_row, new_col, false, st.final)
+    local left = { text = rest, end_col = item.end_col, id = item.id }
+    show(bufnr, { left }, new_row, new_col, false, st.final)
   else
     hide(bufnr)
   end
@@ -636,7 +668,11 @@ end
 
 function M.dismiss(bufnr)
   local st = buffers[bufnr]
-  local shown = visible_item(bufnr) ~= nil
+  local item = visible_item(bufnr)
+  local shown = item ~= nil
+  if item and item.id then
+    report(st, M.DISMISS_METHOD, { id = item.id })
+  end
   if st then
     cancel(bufnr)
     hide(bufnr)

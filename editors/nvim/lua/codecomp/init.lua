@@ -333,6 +333,15 @@ function M.setup(opts)
     M.config.cmd = { M.config.cmd }
   end
   M._setup_done = true
+  -- Neovim 0.12's own inline completion runs an accepted item's command: ours reports it.
+  vim.lsp.commands[require("codecomp.ghost").ACCEPT_COMMAND] = function(command, ctx)
+    local args = type(command.arguments) == "table" and command.arguments[1] or nil
+    local client = ctx and vim.lsp.get_client_by_id(ctx.client_id)
+    if client and type(args) == "table" and type(args.id) == "string" then
+      local params = { id = args.id, kind = "full", length = args.length }
+      compat.notify(client, require("codecomp.ghost").ACCEPT_METHOD, params)
+    end
+  end
 
   api.nvim_set_hl(0, "CodecompSuggestion", { link = "Comment", default = true })
   api.nvim_set_hl(0, "CodecompSuggestionIndex", { link = "NonText", default = true })
