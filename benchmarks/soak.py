@@ -8,7 +8,9 @@
 3. documents: 20 documents edited in turn, an automatic request after each edit — how long the
    newest request waits, how many older ones gave way.
 4. huge files: a 10 MB file and a 1 MB single-line file opened and edited while another document
-   gets completions — that document's latency p50 with them ÷ without.
+   gets completions — that document's latency p50 with them ÷ without, and the event loop's worst
+   lag (server/loopwatch.py).
+5. faults: each model fault (benchmarks/soak_faults.py) and what the user saw.
 
     python benchmarks/soak.py --model PATH [--fuzz 10000] [--storm-seconds 60] [--out F]
 """
@@ -28,6 +30,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import RESULTS, fmt, machine_description, markdown_table, summarize
+from benchmarks.soak_faults import model_faults
 from tests.e2e.raw_client import RawServer, encode, frame
 from tests.e2e.storm import storm
 
@@ -223,6 +226,7 @@ def huge_files(model: str, samples: int = 15) -> dict[str, Any]:
         "ratio_p50": round(d["p50"] / b["p50"], 2) if b["p50"] else None,
         "worst_ms": d["max"],
         "seconds_with_huge_files": round(open_s, 1),
+        "loop_lag_max_ms": server.call("codecomp/stats")["result"]["loopLagMaxMs"],
     }
     report["exit_code"] = server.close()
     return report
@@ -238,7 +242,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--model", required=True)
     p.add_argument("--fuzz", type=int, default=10_000)
     p.add_argument("--storm-seconds", type=float, default=60)
-    p.add_argument("--only", nargs="*", default=["fuzz", "storm", "documents", "huge"])
+    p.add_argument("--only", nargs="*", default=["fuzz", "storm", "documents", "huge", "faults"])
     p.add_argument("--out", default=None)
     args = p.parse_args(argv)
     results: dict[str, Any] = {}
@@ -254,11 +258,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if "huge" in args.only:
         results["huge"] = huge_files(args.model)
         print("huge", results["huge"], flush=True)
+    if "faults" in args.only:
+        results["faults"] = model_faults(args.model)
+        print("faults", results["faults"], flush=True)
     cmd = " ".join(["python benchmarks/soak.py", *(argv if argv is not None else sys.argv[1:])])
     doc = [
         f"# Soak\n\n`{cmd}`\n\n- machine: {machine_description()}\n- model: `{_model_name(args.model)}`\n"
     ]
     for name, values in results.items():
+        if isinstance(values, list):  # one row per case
+            columns = list(values[0])
+            rows = [[str(row[c]).replace("|", "/") for c in columns] for row in values]
+            doc.append(f"\n## {name}\n\n" + markdown_table(columns, rows) + "\n")
+            continue
         doc.append(
             f"\n## {name}\n\n"
             + markdown_table(
