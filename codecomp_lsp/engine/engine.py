@@ -26,7 +26,7 @@ from codecomp_lsp.engine.loader import (
 )
 from codecomp_lsp.engine.memory import out_of_memory, recover
 from codecomp_lsp.engine.precision import PrecisionChoice, apply_precision
-from codecomp_lsp.engine.quantize import ALWAYS
+from codecomp_lsp.engine.quantize import ALWAYS, quant_linears
 from codecomp_lsp.engine.stats import Stats
 from codecomp_lsp.engine.worker import Job, ModelWorker
 from codecomp_lsp.modelstore.pull import pull
@@ -171,9 +171,16 @@ class Engine:
         )
         # Before the precision calibration, so that it times the attention that will run.
         self.rowwise = use_rowwise_attention(self.loaded.model)
-        self.precision = apply_precision(
-            self.loaded.model, self.loaded.device, settings.quantization, source=spec
-        )
+        try:
+            self.precision = apply_precision(
+                self.loaded.model, self.loaded.device, settings.quantization, source=spec
+            )
+        except Exception as exc:  # noqa: BLE001 - a failed calibration must not cost the model
+            log.exception("precision calibration failed; the dense weights answer")
+            for layer in quant_linears(self.loaded.model):
+                layer.set_rows(0 if layer.weight is not None else ALWAYS)
+            dense = str(self.loaded.dtype).removeprefix("torch.")
+            self.precision = PrecisionChoice(dense, "none", 0, f"calibration failed: {exc}")
         drafts = self._draft_tokens() if settings.speculative else 0
         self.decoder = Decoder(self.loaded, self.cache, speculative=drafts > 0, draft_tokens=drafts)
         self.state = EngineState.READY
