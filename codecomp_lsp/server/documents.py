@@ -21,6 +21,7 @@ from codecomp_lsp.context.parsed import forget_bases
 from codecomp_lsp.features.completion import DocumentSnapshot
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")  # two UTF-16 units each
 
 # Above this a document is kept (edits still apply) but not completed: it is data, not code.
 MAX_COMPLETION_CHARS = 4_000_000
@@ -34,6 +35,8 @@ def _units(text: str, encoding: str) -> int:
     if encoding == types.PositionEncodingKind.Utf8:
         return len(text.encode("utf-8", "surrogatepass"))
     if encoding == types.PositionEncodingKind.Utf32:
+        return len(text)
+    if text.isascii() or not _ASTRAL.search(text):
         return len(text)
     return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
 
@@ -82,8 +85,10 @@ class Document:
         """Convert a column in the negotiated encoding to a code-point index into `line_text`."""
         if column < 0:
             raise PositionError(f"negative character {column}")
-        if self.encoding == types.PositionEncodingKind.Utf32:
+        if self.encoding == types.PositionEncodingKind.Utf32 or line_text.isascii():
             return min(column, len(line_text))
+        if self.encoding == types.PositionEncodingKind.Utf16 and not _ASTRAL.search(line_text):
+            return min(column, len(line_text))  # every character one unit (a 1 MB minified line)
         units = 0
         for index, ch in enumerate(line_text):
             if units == column:
