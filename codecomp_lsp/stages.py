@@ -19,6 +19,9 @@ class Stage(StrEnum):
     SUFFIX_OVERLAP = "suffix-overlap"  # drop the tail that the text after the cursor repeats
     DUPLICATE_CHECK = "duplicate-check"  # reject an answer that only repeats the next lines
     PARSE_CHECK = "parse-check"  # rank candidates by the syntax errors they add
+    # Rank candidates that use names nothing the model saw defines below the others; hold back a
+    # lone automatic one made only of such names (postprocess/references.py).
+    REFERENCE_CHECK = "reference-check"
 
 
 STAGES = tuple(Stage)

@@ -27,6 +27,7 @@ class Stats:
         "emptyResults",
         "lowConfidence",  # automatic suggestions hidden by minConfidence
         "suppressedSecrets",
+        "heldBackUnknownNames",  # a lone automatic suggestion of names nothing defines
         "promptTokens",
         "reusedTokens",
         "prefilledTokens",

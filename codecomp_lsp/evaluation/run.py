@@ -24,6 +24,7 @@ from codecomp_lsp.evaluation.tasks import (
     exact_match,
     line_tasks_from_files,
 )
+from codecomp_lsp.postprocess.references import made_only_of_unknown_names
 
 SUFFIX_LANGUAGE = {".py": "python", ".js": "javascript", ".ts": "typescript"}
 
@@ -126,6 +127,16 @@ def evaluate(
         ]
         for row, ok in zip(rows, passed or [], strict=False):
             row["passed"] = ok
+        # What the reference check would hold back were each answer a lone automatic one.
+        held = [
+            made_only_of_unknown_names(p, t.text, t.language) if p else False
+            for p, t in zip(predictions, items, strict=True)
+        ]
+        scores["held_back"] = sum(held)
+        if passed is not None:
+            scores["held_back_passed"] = sum(h and ok for h, ok in zip(held, passed, strict=True))
+        for row, hold in zip(rows, held, strict=True):
+            row["held_back"] = hold
         report.setdefault("predictions", {})[kind] = rows
     return report
 
@@ -190,6 +201,17 @@ def render_table(reports: list[dict]) -> str:
     counts = {k: next(r["sets"][k]["tasks"] for r in reports if k in r["sets"]) for k in kinds}
     lines.append("")
     lines.append("Tasks: " + ", ".join(f"{k} {n}" for k, n in counts.items()) + ".")
+    held = [
+        f"{r['completer']} {k} {s['held_back']} ({s.get('held_back_passed', '?')} passed)"
+        for r in reports
+        for k, s in r["sets"].items()
+        if s.get("held_back")
+    ]
+    if held:
+        lines.append(
+            "Answers the reference check would hold back as lone automatic suggestions (made "
+            "only of names nothing defines): " + "; ".join(held) + "."
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -26,7 +26,6 @@ from codecomp_lsp.features.action_text import (
     python_docstring,
     stub_lines,
 )
-from codecomp_lsp.features.completion import make_stop_check
 from codecomp_lsp.features.hover import HoverRequest, HoverService
 from codecomp_lsp.features.modelio import (
     ModelIO,
@@ -34,6 +33,7 @@ from codecomp_lsp.features.modelio import (
     diff_change,
     point_to_offset,
 )
+from codecomp_lsp.features.stops import make_stop_check
 from codecomp_lsp.postprocess.parse_check import rank_candidates
 from codecomp_lsp.postprocess.pipeline import clean_completion
 

@@ -22,6 +22,8 @@ from codecomp_lsp.context.snippets import collect_snippets
 from codecomp_lsp.context.types import CursorContext
 from codecomp_lsp.engine.decoder import Cancelled, Finish, GenerationRequest, GenerationResult
 from codecomp_lsp.features.port import ModelPort
+from codecomp_lsp.features.reference_check import ReferenceCheck
+from codecomp_lsp.features.stops import make_stop_check
 from codecomp_lsp.postprocess.parse_check import parse_penalty, rank_candidates
 from codecomp_lsp.postprocess.pipeline import clean_completion
 from codecomp_lsp.postprocess.secrets import find_secret_in, stream_prefix
@@ -39,7 +41,6 @@ WINDOW_LINES_AFTER_MIN = 64
 WINDOW_LINES_AFTER_MAX = 512
 TOKENS_PER_LINE_MIN = 4
 LINE_STEP = 16
-MAX_BLOCK_LINES = 16
 
 
 @dataclass(frozen=True)
@@ -152,36 +153,6 @@ def _line_window(
     return doc.text[starts[start] : stop], line - start, start
 
 
-def _leading_ws(s: str) -> str:
-    return s[: len(s) - len(s.lstrip(" \t"))]
-
-
-def make_stop_check(ctx: CursorContext, spec: LanguageSpec | None) -> Callable[[str], bool]:
-    """Stop decoding once the rest of the line, or the block, is complete; post-processing trims."""
-    if not ctx.multiline:
-        return lambda text: (
-            "\n" in text.lstrip("\n") or (text.startswith("\n") and not ctx.line_prefix.strip())
-        )
-    indent_based = spec is not None and spec.name == "python"
-    body = ctx.block_indent if ctx.block_indent is not None else ctx.indent
-
-    def stop(text: str) -> bool:
-        lines = text.split("\n")
-        if len(lines) > MAX_BLOCK_LINES + 1:
-            return True
-        complete = lines[1:-1] if text.startswith("\n") or ctx.line_prefix.strip() else lines[:-1]
-        if indent_based:
-            return any(ln.strip() and len(_leading_ws(ln)) < len(body) for ln in complete[1:])
-        depth = 0
-        for ch in text:
-            depth += (ch in "{([") - (ch in "})]")
-            if depth < 0:
-                return True
-        return False
-
-    return stop
-
-
 class CompletionService:
     """Completion for the server and the CLI; one instance per engine."""
 
@@ -190,6 +161,7 @@ class CompletionService:
         self.settings = settings
         self._shown: dict[str, _Shown] = {}
         self._lock = threading.Lock()
+        self.references = ReferenceCheck()  # names nothing the model saw defines
 
     # -- event loop ---------------------------------------------------------------------------
     def typed_ahead(self, query: CompletionQuery) -> CompletionOutcome | None:
@@ -217,6 +189,7 @@ class CompletionService:
     def forget(self, uri: str) -> None:
         with self._lock:
             self._shown.pop(uri, None)
+        self.references.forget(uri)
 
     # -- model thread -------------------------------------------------------------------------
     def _refuse(self, text: str, ctx: CursorContext, refused: set[str]) -> bool:
@@ -405,6 +378,12 @@ class CompletionService:
         else:
             ranked = rank_suggestions(list(scores), window, offset, spec, doc.uri)
         suggestions = [Suggestion(text, scores[text], penalty) for text, penalty in ranked]
+        if Stage.REFERENCE_CHECK not in off:
+            language = spec.name if spec is not None else None
+            suggestions, held = self.references.apply(
+                suggestions, doc, query.open_docs, language, automatic=query.automatic
+            )
+            self.engine.stats.add(heldBackUnknownNames=held)
         incomplete = any(c.finish in (Finish.DEADLINE, Finish.LENGTH) for c in result.candidates)
         if suggestions and remember:
             self.remember(doc, query.line, ctx, suggestions[0].text)
