@@ -19,6 +19,7 @@ __all__ = [
     "byte_col_to_char",
     "char_col_to_byte",
     "count_errors",
+    "errors_touch",
     "parse",
     "syntax_errors",
 ]
@@ -64,6 +65,23 @@ def count_errors(text_or_tree: str | bytes | tree_sitter.Tree, spec: LanguageSpe
         while not cursor.goto_next_sibling():
             if not cursor.goto_parent():
                 return count
+
+
+def errors_touch(tree: tree_sitter.Tree, first: int, last: int) -> bool:
+    """Whether an ERROR or MISSING node overlaps rows first..last."""
+    cursor = tree.walk()
+    while True:
+        node = cursor.node
+        descend = False
+        if node is not None and node.start_point.row <= last and node.end_point.row >= first:
+            if node.is_error or node.is_missing:
+                return True
+            descend = node.has_error
+        if descend and cursor.goto_first_child():
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return False
 
 
 def byte_col_to_char(line: bytes, byte_col: int) -> int:

@@ -67,6 +67,11 @@ class Offer:
 class ActionOutcome:
     change: TextChange | None
     message: str | None = None  # shown to the user (the explanation, or why there is no edit)
+    more: tuple[TextChange, ...] = ()  # further edits, not overlapping (a diff-sized rewrite)
+
+    @property
+    def changes(self) -> list[TextChange]:
+        return [] if self.change is None else [self.change, *self.more]
 
 
 class ActionService:

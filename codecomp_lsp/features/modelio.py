@@ -190,6 +190,13 @@ class ModelIO:
         head = budget // 2
         return ids[:head] + ids[len(ids) - (budget - head) :]
 
+    def text_ids(self, prompt: str) -> list[int]:
+        """Token ids of plain `prompt` for a model without a chat template; over
+        maxPromptTokens its end is kept (the question is at the end)."""
+        loaded, _ = self.engine.require()
+        ids = list(loaded.tokenizer(prompt, add_special_tokens=False)["input_ids"])
+        return ids[-self.settings().maxPromptTokens :]
+
     def generate(
         self,
         ids: list[int],

@@ -20,11 +20,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import tree_sitter
-
 from codecomp_lsp.context.indent import detect_indent_unit, leading_ws
 from codecomp_lsp.context.languages import LanguageSpec
-from codecomp_lsp.context.syntax import count_errors, parse
+from codecomp_lsp.context.syntax import count_errors, errors_touch, parse
 from codecomp_lsp.engine.decoder import CacheSlot, Finish
 from codecomp_lsp.features.diagnostics import PY_HEADER, Problem, code_end
 from codecomp_lsp.features.modelio import ModelIO, TextChange, diff_change
@@ -70,23 +68,6 @@ def _apply(lines: list[str], repair: Repair) -> list[str]:
     return lines[: repair.first] + repair.text.split("\n") + lines[repair.last + 1 :]
 
 
-def _touches(tree: tree_sitter.Tree, first: int, last: int) -> bool:
-    """Whether an ERROR or MISSING node overlaps rows first..last."""
-    cursor = tree.walk()
-    while True:
-        node = cursor.node
-        descend = False
-        if node is not None and node.start_point.row <= last and node.end_point.row >= first:
-            if node.is_error or node.is_missing:
-                return True
-            descend = node.has_error
-        if descend and cursor.goto_first_child():
-            continue
-        while not cursor.goto_next_sibling():
-            if not cursor.goto_parent():
-                return False
-
-
 def verify_repair(
     lines: list[str], repair: Repair, spec: LanguageSpec, baseline_errors: int
 ) -> int | None:
@@ -105,7 +86,7 @@ def verify_repair(
     # so fixing the first leaves the count unchanged. The repaired lines must be clean, though.
     if errors > baseline_errors:
         return None
-    if _touches(tree, repair.first, repair.first + repair.text.count("\n")):
+    if errors_touch(tree, repair.first, repair.first + repair.text.count("\n")):
         return None
     return errors
 

@@ -55,9 +55,11 @@ def text_edit(doc: Document, change: TextChange) -> types.TextEdit:
 
 
 def workspace_edit(
-    doc: Document, change: TextChange, *, document_changes: bool
+    doc: Document, change: TextChange | Sequence[TextChange], *, document_changes: bool
 ) -> types.WorkspaceEdit:
-    edit = text_edit(doc, change)
+    """One document's edit: a change, or several that do not overlap (in the old text's terms)."""
+    changes = [change] if isinstance(change, TextChange) else list(change)
+    edits = [text_edit(doc, c) for c in changes]
     if document_changes:
         return types.WorkspaceEdit(
             document_changes=[
@@ -65,11 +67,11 @@ def workspace_edit(
                     text_document=types.OptionalVersionedTextDocumentIdentifier(
                         uri=doc.uri, version=doc.version
                     ),
-                    edits=[edit],
+                    edits=edits,
                 )
             ]
         )
-    return types.WorkspaceEdit(changes={doc.uri: [edit]})
+    return types.WorkspaceEdit(changes={doc.uri: edits})
 
 
 def diagnostic(doc: Document, problem: Problem) -> types.Diagnostic:

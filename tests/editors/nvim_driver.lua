@@ -640,10 +640,68 @@ function steps.shutdown(ctx)
   return { clients = #clients, stopped_cleanly = stopped ~= nil }
 end
 
+-- Refactor the loop of list_files: list the refactor.rewrite actions for the selected lines and
+-- run Simplify (resolve, or the command where the client did not get lazy edits); the buffer is
+-- put back afterwards so that later steps see the sample as written.
+function steps.refactor(ctx)
+  local client = ctx.client
+  local before = buf_lines(ctx.buf)
+  local first = 0
+  for row, line in ipairs(before) do
+    if line:find("for dirpath", 1, true) then
+      first = row - 1
+      break
+    end
+  end
+  local params = {
+    textDocument = vim.lsp.util.make_text_document_params(ctx.buf),
+    range = { start = { line = first, character = 0 }, ["end"] = { line = first + 3, character = 0 } },
+    context = { diagnostics = {}, only = { "refactor.rewrite" } },
+  }
+  local listed, list_why = request(client, "textDocument/codeAction", params, 15000, ctx.buf)
+  local titles, simplify = {}, nil
+  for _, action in ipairs((listed and listed.result) or {}) do
+    table.insert(titles, action.title)
+    if action.title == "Simplify" then
+      simplify = action
+    end
+  end
+  local done, done_why, edit = nil, nil, nil
+  if simplify and simplify.data then
+    done, done_why = request(client, "codeAction/resolve", simplify, 60000, ctx.buf)
+    edit = done and done.result and done.result.edit
+    if edit then
+      vim.lsp.util.apply_workspace_edit(edit, client.offset_encoding)
+    end
+  elseif simplify and simplify.command then
+    done, done_why = request(client, "workspace/executeCommand", simplify.command, 60000, ctx.buf)
+    edit = done and done.result and done.result.applied or nil
+  end
+  sleep(200)
+  local after = buf_lines(ctx.buf)
+  if edit then
+    api.nvim_buf_set_lines(ctx.buf, 0, -1, false, before)
+  end
+  return {
+    first = first,
+    titles = titles,
+    list_error = listed and plain_err(listed.err),
+    list_timeout = list_why,
+    answered = done ~= nil,
+    timeout = done_why,
+    error = done and plain_err(done.err),
+    edited = edit ~= nil,
+    lines_before = before,
+    lines_after = after,
+    still_attached = client_alive(client, ctx.buf),
+  }
+end
+
 local ORDER = {
   "ready",
   "cursor",
   "hover_code_action",
+  "refactor",
   "ghost_accept",
   "ghost_partial",
   "completion",

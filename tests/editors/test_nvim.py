@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from codecomp_lsp.context.languages import spec_by_name
+from codecomp_lsp.context.syntax import count_errors
 from tests.editors.editor_helpers import (
     REPO,
     EditorRun,
@@ -242,6 +244,24 @@ def test_hover_and_code_action_round_trip_without_breaking_the_client(nvim_run: 
             assert "title" in action, action
     assert record["still_attached"], record
     assert record["stats_after"] == "ready"
+
+
+def test_a_selection_is_refactored_or_left_alone(nvim_run: EditorRun) -> None:
+    record = nvim_run.step("refactor")
+    assert record.get("list_error") is None and not record.get("list_timeout"), record
+    assert record["titles"] == ["Simplify", "Extract function", "Rename locals for clarity"]
+    assert record["answered"], record.get("timeout")
+    assert record.get("error") is None, record
+    before, after = record["lines_before"], record["lines_after"]
+    if record["edited"]:
+        # Whatever the fixture model wrote, what reached the buffer parses and stays inside.
+        first = record["first"]
+        assert count_errors("\n".join(after), spec_by_name("python")) == 0, after
+        assert after[:first] == before[:first]
+        assert after[len(after) - (len(before) - first - 3) :] == before[first + 3 :]
+    else:
+        assert after == before
+    assert record["still_attached"], record
 
 
 def test_checkhealth_reports_server_and_model(nvim_run: EditorRun, tiny_model_dir: Path) -> None:

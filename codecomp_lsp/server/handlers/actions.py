@@ -1,5 +1,6 @@
 """Code actions: quick fixes for syntax errors, and the model's actions (docstring, body, code
-from a comment, explain), listed cheaply and computed on resolve or by command."""
+from a comment, explain, and the refactorings of a selection), listed cheaply and computed on
+resolve or by command."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from codecomp_lsp.features.actions import EXPLAIN, ActionOutcome, Offer
 from codecomp_lsp.features.diagnostics import Problem
 from codecomp_lsp.features.modelio import TextChange
 from codecomp_lsp.features.quickfix import Fix
+from codecomp_lsp.features.refactor import REFACTORS
 from codecomp_lsp.server import convert
 from codecomp_lsp.server.core import CodecompServer
 from codecomp_lsp.server.documents import Document, Snapshot
@@ -56,8 +58,10 @@ def _wanted(only: Any, kind: str) -> bool:
     return any(kind == str(k) or kind.startswith(f"{k}.") for k in only)
 
 
-def _edit(ls: CodecompServer, doc: Document, change: TextChange) -> types.WorkspaceEdit:
-    return convert.workspace_edit(doc, change, document_changes=ls.state.client.document_changes)
+def _edit(
+    ls: CodecompServer, doc: Document, changes: TextChange | list[TextChange]
+) -> types.WorkspaceEdit:
+    return convert.workspace_edit(doc, changes, document_changes=ls.state.client.document_changes)
 
 
 async def fixes(
@@ -169,6 +173,10 @@ async def code_actions(
     offers = await asyncio.to_thread(
         ls.actions.offers, doc.uri, snap.view.text, snap.spec, start, end
     )
+    if _wanted(only, types.CodeActionKind.RefactorRewrite):
+        offers += await asyncio.to_thread(
+            ls.refactors.offers, snap.view.text, snap.spec, start, end
+        )
     out.extend(offer_action(ls, doc, offer) for offer in offers if _wanted(only, offer.kind))
     ls.state.stats.latency("codeAction", (time.perf_counter() - started) * 1000)
     return out
@@ -200,13 +208,21 @@ async def run_action(ls: CodecompServer, data: dict[str, Any]) -> tuple[Document
     cancel = threading.Event()
     started = time.perf_counter()
     title = f"codecomp: {offer.title}"
+
+    def work() -> ActionOutcome:
+        if offer.action in REFACTORS:
+            return ls.refactors.run(
+                offer, text, spec, cancel=cancel, deadline=deadline, report=report
+            )
+        return ls.actions.run(
+            offer, uri, text, spec, cancel=cancel, deadline=deadline, report=report
+        )
+
     async with work_progress(ls, title, enabled=ls.state.client.progress, cancel=cancel) as report:
         try:
             outcome = await model_job(
                 ls,
-                lambda: ls.actions.run(
-                    offer, uri, text, spec, cancel=cancel, deadline=deadline, report=report
-                ),
+                work,
                 key=f"action:{uri}",
                 cancel=cancel,
                 timeout=budget_ms / 1000 + 1 if budget_ms else None,
@@ -254,18 +270,18 @@ async def apply(ls: CodecompServer, args: tuple[Any, ...]) -> dict[str, Any]:
         if doc.version != data.get("version"):
             _tell(ls, "the document changed; ask for the fix again", warning=True)
             return {"applied": False}
-        change, message = TextChange(*data["change"]), None
+        changes, message = [TextChange(*data["change"])], None
     else:
         doc, outcome = await run_action(ls, data)
-        change, message = outcome.change, outcome.message
+        changes, message = outcome.changes, outcome.message
     applied = False
-    if change is not None:
+    if changes:
         result = await ls.workspace_apply_edit_async(
-            types.ApplyWorkspaceEditParams(edit=_edit(ls, doc, change), label=data.get("title"))
+            types.ApplyWorkspaceEditParams(edit=_edit(ls, doc, changes), label=data.get("title"))
         )
         applied = bool(result and result.applied)
     if message:
-        _tell(ls, message, warning=change is None)
+        _tell(ls, message, warning=not changes)
     return {"applied": applied, "message": message}
 
 
@@ -286,7 +302,7 @@ def register(server: CodecompServer) -> None:
             return action
         doc, outcome = await run_action(ls, data)
         if outcome.change is not None:
-            action.edit = _edit(ls, doc, outcome.change)
+            action.edit = _edit(ls, doc, outcome.changes)
         if outcome.message:
             _tell(ls, outcome.message, warning=outcome.change is None)
         return action

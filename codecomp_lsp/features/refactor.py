@@ -1,0 +1,318 @@
+"""Refactor a selection with the model: Simplify, Extract function, Rename locals for clarity.
+
+The selection is taken as whole lines. The model is asked in words (an instruction-tuned model's
+chat template) or, without a template, with a before/after prompt in comments; its answer is the
+first code block. Nothing it writes reaches the document unchecked: `refactor_check` parses the
+result and compares the names it reads and defines with the selection's, and a rewrite that
+fails is refused with one sentence saying which check failed. An accepted rewrite is sent as the
+lines that differ, not as a replacement of the whole selection.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+import threading
+from collections.abc import Callable
+
+from codecomp_lsp.context.indent import leading_ws
+from codecomp_lsp.context.languages import LanguageSpec
+from codecomp_lsp.context.names import NAMED_LANGUAGES
+from codecomp_lsp.context.parsed import parsed
+from codecomp_lsp.context.syntax import errors_touch, parse
+from codecomp_lsp.engine.decoder import CacheSlot
+from codecomp_lsp.features.actions import KIND_REWRITE, ActionOutcome, Offer
+from codecomp_lsp.features.modelio import ModelIO
+from codecomp_lsp.features.refactor_check import (
+    Selection,
+    check_extract,
+    check_rename,
+    check_rewrite,
+    line_bytes,
+    line_changes,
+    selection_facts,
+)
+
+__all__ = [
+    "EXTRACT",
+    "REFACTORS",
+    "RENAME",
+    "SIMPLIFY",
+    "RefactorService",
+    "answer_code",
+    "selected_lines",
+    "without_context",
+]
+
+SIMPLIFY, EXTRACT, RENAME = "simplify", "extract", "rename"
+REFACTORS = (SIMPLIFY, EXTRACT, RENAME)
+TITLES = {SIMPLIFY: "Simplify", EXTRACT: "Extract function", RENAME: "Rename locals for clarity"}
+MAX_SELECTION_LINES = 80
+CONTEXT_LINES = 30  # of the code around the selection, shown to a chat model
+_FENCE = re.compile(r"```[\w+#.-]*[ \t]*\n(.*?)(?:\n[ \t]*```|\Z)", re.S)
+_SYSTEM = (
+    "You are a careful refactoring assistant. You keep behaviour exactly the same and reply "
+    "with code only, in one fenced code block."
+)
+
+
+def selected_lines(
+    text: str, start: tuple[int, int], end: tuple[int, int]
+) -> tuple[int, int] | None:
+    """The whole lines a selection covers (one ending at column 0 stops before that line), or
+    None for an empty or blank selection."""
+    if start == end:
+        return None
+    first, last = start[0], end[0]
+    if end[1] == 0 and last > first:
+        last -= 1
+    lines = text.split("\n")
+    last = min(last, len(lines) - 1)
+    if first > last or not any(lines[row].strip() for row in range(first, last + 1)):
+        return None
+    return first, last
+
+
+def _quoted(names: list[str] | tuple[str, ...]) -> str:
+    return ", ".join(f"`{n}`" for n in names)
+
+
+def answer_code(raw: str, chat: bool, spec: LanguageSpec) -> str:
+    """The code of a model's answer: its first fenced block (chat), or the lines up to the next
+    comment line (a before/after prompt)."""
+    if chat:
+        found = _FENCE.search(raw)
+        return found.group(1) if found else raw
+    kept = []
+    for line in raw.split("\n"):
+        if line.lstrip().startswith(spec.line_comment) and any(k.strip() for k in kept):
+            break
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def without_context(code: str, lines: list[str], first: int, last: int) -> str:
+    """`code` without the lines around the selection that a model repeats with its answer: the
+    enclosing `def` (and docstring) above it, the lines below it that were not selected."""
+    rows = textwrap.dedent(code).strip("\n").split("\n")
+    filled = [i for i, row in enumerate(rows) if row.strip()]
+    said = [rows[i].strip() for i in filled]
+    above = [line.strip() for line in lines[:first] if line.strip()]
+    below = [line.strip() for line in lines[last + 1 :] if line.strip()]
+    head = next(
+        (k for k in range(min(len(above), len(said) - 1), 0, -1) if said[:k] == above[-k:]), 0
+    )
+    room = len(said) - head - 1
+    tail = next((k for k in range(min(len(below), room), 0, -1) if said[-k:] == below[:k]), 0)
+    if head == 0 and tail == 0:
+        return code
+    start = filled[head - 1] + 1 if head else 0
+    end = filled[len(filled) - tail] if tail else len(rows)
+    return "\n".join(rows[start:end])
+
+
+def _indented(code: str, indent: str) -> list[str]:
+    rows = textwrap.dedent(code).strip("\n").split("\n")
+    return [(indent + row).rstrip() if row.strip() else "" for row in rows]
+
+
+class RefactorService:
+    """Offers (any thread) and runs (model thread) the three refactorings of a selection."""
+
+    def __init__(self, io: ModelIO) -> None:
+        self.io = io
+
+    # -- any thread ---------------------------------------------------------------------------
+    def offers(
+        self,
+        text: str,
+        spec: LanguageSpec | None,
+        start: tuple[int, int],
+        end: tuple[int, int],
+    ) -> list[Offer]:
+        """The refactorings for a selection: only where names can be checked and the selected
+        lines parse (a broken selection has no meaning to keep)."""
+        if spec is None or spec.name not in NAMED_LANGUAGES:
+            return []
+        rows = selected_lines(text, start, end)
+        if rows is None or rows[1] - rows[0] + 1 > MAX_SELECTION_LINES:
+            return []
+        if errors_touch(parsed(text, spec).tree, *rows):
+            return []
+        facts = selection_facts(text, spec, *rows, module=False)
+        at = (rows[0], 0, rows[1], len(text.split("\n")[rows[1]]))
+        actions = [SIMPLIFY, EXTRACT] + ([RENAME] if facts.renamable else [])
+        return [Offer(a, TITLES[a], KIND_REWRITE, *at) for a in actions]
+
+    # -- model thread -------------------------------------------------------------------------
+    def run(
+        self,
+        offer: Offer,
+        text: str,
+        spec: LanguageSpec,
+        *,
+        cancel: threading.Event | None = None,
+        deadline: float | None = None,
+        report: Callable[[str], None] | None = None,
+    ) -> ActionOutcome:
+        """The checked rewrite as line edits, or no edit and the check that failed."""
+        rows = selected_lines(
+            text, (offer.line, offer.character), (offer.end_line, offer.end_character)
+        )
+        if rows is None or spec.name not in NAMED_LANGUAGES:
+            return ActionOutcome(None, "there is no selection to refactor")
+        facts = selection_facts(text, spec, *rows)
+        (report or (lambda message: None))(f"{TITLES[offer.action].lower()}: asking the model")
+        answers = self._ask(offer.action, text, spec, facts, cancel, deadline)
+        failure: str | None = None  # the first candidate's reason is the one told
+        for raw in answers:
+            code = answer_code(raw, self.io.chat, spec)
+            if not code.strip():
+                continue
+            if self.io.filter_output(code) is None:
+                failure = failure or "the rewrite looks like it carries a secret"
+                continue
+            new, why = self._verify(offer.action, text, spec, facts, code)
+            changes = line_changes(text, new) if why is None else []
+            if changes:
+                return ActionOutcome(changes[0], None, tuple(changes[1:]))
+            failure = failure or why or "the model left the code as it was"
+        failure = failure or "the model wrote no code"
+        return ActionOutcome(None, f"{TITLES[offer.action]}: {failure}; nothing was changed")
+
+    def _verify(
+        self, action: str, text: str, spec: LanguageSpec, facts: Selection, code: str
+    ) -> tuple[str, str | None]:
+        lines = text.split("\n")
+        indent = min(
+            (leading_ws(lines[r]) for r in range(facts.first, facts.last + 1) if lines[r].strip()),
+            key=len,
+        )
+        if action in (SIMPLIFY, RENAME):
+            code = without_context(code, lines, facts.first, facts.last)
+            check = check_rewrite if action == SIMPLIFY else check_rename
+            return check(text, spec, facts, _indented(code, indent))
+        function, call = self._split_extracted(code, spec)
+        if function is None:
+            return text, "the rewrite has no new function before the call"
+        if not call:
+            return text, "the rewrite has no call to the new function"
+        at = self._top_level_row(text, spec, facts)
+        return check_extract(text, spec, facts, function, _indented("\n".join(call), indent), at)
+
+    @staticmethod
+    def _split_extracted(code: str, spec: LanguageSpec) -> tuple[list[str] | None, list[str]]:
+        """(the new function's lines at column 0, the call site's lines), from one block."""
+        rows = textwrap.dedent(code).strip("\n").split("\n")
+        root = parse("\n".join(rows), spec).root_node
+        kinds = ("function_definition",) if spec.name == "python" else ("function_declaration",)
+        for child in root.named_children:
+            if "comment" in child.type:
+                continue
+            if child.type not in kinds:
+                return None, []
+            last = child.end_point.row
+            call = rows[last + 1 :]
+            while call and not call[0].strip():
+                call.pop(0)
+            return [r.rstrip() for r in rows[child.start_point.row : last + 1]], call
+        return None, []
+
+    @staticmethod
+    def _top_level_row(text: str, spec: LanguageSpec, facts: Selection) -> int:
+        """The line above which a new top-level function goes: the start of the top-level
+        statement (the enclosing function or class) the selection is in."""
+        root = parse(text, spec).root_node
+        start, _ = line_bytes(text.encode("utf-8", "surrogatepass"), facts.first, facts.first)
+        for child in root.children:
+            if child.end_byte > start:
+                return min(child.start_point.row, facts.first)
+        return facts.first
+
+    # -- prompts ------------------------------------------------------------------------------
+    def _ask(
+        self,
+        action: str,
+        text: str,
+        spec: LanguageSpec,
+        facts: Selection,
+        cancel: threading.Event | None,
+        deadline: float | None,
+    ) -> list[str]:
+        lines = text.split("\n")
+        selection = textwrap.dedent("\n".join(lines[facts.first : facts.last + 1]))
+        if self.io.chat:
+            ids = self.io.chat_ids(self._question(action, text, spec, facts, selection), _SYSTEM)
+
+            def stop(generated: str) -> bool:
+                return generated.count("```") >= 2
+        else:
+            ids = self.io.text_ids(self._before_after(action, spec, selection))
+
+            def stop(generated: str) -> bool:
+                rows = generated.split("\n")
+                code = [r for r in rows[:-1] if r.strip()]
+                return bool(code) and rows[-2].lstrip().startswith(spec.line_comment)
+
+        settings = self.io.settings()
+        result = self.io.generate(
+            ids,
+            key=CacheSlot.ACTION,
+            max_new_tokens=settings.codeActionMaxNewTokens,
+            candidates=settings.candidates,
+            stop_check=stop,
+            cancel=cancel,
+            deadline=deadline,
+        )
+        return [c.text for c in result.candidates]
+
+    def _question(
+        self, action: str, text: str, spec: LanguageSpec, facts: Selection, selection: str
+    ) -> str:
+        lang = spec.name
+        free, outside = list(facts.names.free), list(facts.outside)
+        keep = []
+        if free:
+            keep.append(f"It must still use {_quoted(free)} from the surrounding code.")
+        if outside:
+            keep.append(f"It must still define {_quoted(outside)}, which later code uses.")
+        if action == SIMPLIFY:
+            task = f"Simplify this {lang} code: make it shorter and clearer, same behaviour."
+        elif action == RENAME:
+            local = sorted(facts.renamable)
+            task = (
+                f"Rename the local variables of this {lang} code ({_quoted(local)}) to clearer "
+                "names. Change nothing else: no other name, no statement, no literal."
+            )
+        else:
+            params = [n for n in free if n in facts.scope_locals]
+            task = (
+                f"Extract this {lang} code into a new top-level function with a clear name. "
+                "Reply with one code block: first the new function's definition, then the code "
+                "that replaces the original lines, calling it."
+            )
+            if params:
+                task += f" Pass {_quoted(params)} to it as parameters."
+            if outside:
+                task += f" The call must assign {_quoted(outside)} from what the function returns."
+        keep_text = " ".join(keep)
+        context = ""
+        lines = text.split("\n")
+        around = lines[max(0, facts.first - CONTEXT_LINES) : facts.last + 1 + CONTEXT_LINES]
+        if len(around) > facts.last - facts.first + 1:
+            shown = "\n".join(around)
+            context = f"The code around it, for context:\n```{lang}\n{shown}\n```\n\n"
+        return (
+            f"{task} {keep_text}\nReply with only the code, in one ```{lang} block.\n\n"
+            f"{context}The code:\n```{lang}\n{selection}\n```"
+        )
+
+    @staticmethod
+    def _before_after(action: str, spec: LanguageSpec, selection: str) -> str:
+        c = spec.line_comment
+        what = {
+            SIMPLIFY: "the same code, simplified",
+            RENAME: "the same code, its local variables renamed for clarity",
+            EXTRACT: "a new function holding this code, then the call that replaces it",
+        }[action]
+        return f"{c} {spec.name} code:\n{selection}\n\n{c} After the refactoring: {what}.\n"
