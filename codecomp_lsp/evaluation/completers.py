@@ -68,6 +68,7 @@ class ModelCompleter:
             self.base = replace(self.base, timeBudgetMs=60000)
         self.variant: dict = {}
         self.settings = self.base
+        self.last_score: float | None = None  # the last answer's mean token log-probability
         self.engine = Engine()
         self.engine.load(self.settings)
         self.engine.ready.wait()
@@ -110,6 +111,7 @@ class ModelCompleter:
             feature="eval",
         )
         outcome = self.engine.submit(lambda: self.service.complete(query), key=uri).future.result()
+        self.last_score = outcome.suggestions[0].score if outcome.suggestions else None
         if not outcome.suggestions:
             return ""
         text = outcome.suggestions[0].text

@@ -20,6 +20,7 @@ from codecomp_lsp.evaluation.humaneval import (
 )
 from codecomp_lsp.evaluation.tasks import (
     LineTask,
+    confidence_curve,
     edit_similarity,
     exact_match,
     line_tasks_from_files,
@@ -97,11 +98,13 @@ def evaluate(
     problems = load_problems() if set(HUMANEVAL_SETS) & set(tasks) else {}
     for kind, items in tasks.items():
         predictions: list[str] = []
+        confidences: list[float | None] = []  # the model's own, where the completer has one
         started = time.perf_counter()
         for i, task in enumerate(items):
             predictions.append(
                 completer.complete(task.text, task.line, task.character, task.uri, task.extent)
             )
+            confidences.append(getattr(completer, "last_score", None))
             if progress:
                 progress(kind, i + 1, len(items))
         seconds = time.perf_counter() - started
@@ -127,6 +130,11 @@ def evaluate(
         ]
         for row, ok in zip(rows, passed or [], strict=False):
             row["passed"] = ok
+        for row, confidence in zip(rows, confidences, strict=True):
+            if confidence is not None:
+                row["confidence"] = round(confidence, 4)
+        if passed is not None and any(c is not None for c in confidences):
+            scores["confidence_curve"] = confidence_curve(confidences, passed)
         # What the reference check would hold back were each answer a lone automatic one.
         held = [
             made_only_of_unknown_names(p, t.text, t.language) if p else False
@@ -207,6 +215,26 @@ def render_table(reports: list[dict]) -> str:
         for k, s in r["sets"].items()
         if s.get("held_back")
     ]
+    curves = [
+        (r["completer"], k, s["confidence_curve"])
+        for r in reports
+        for k, s in r["sets"].items()
+        if s.get("confidence_curve")
+    ]
+    for completer, kind, curve in curves:
+        lines.append("")
+        lines.append(
+            f"`minConfidence` on {completer}, {kind} (automatic requests would show this share, "
+            "at this pass rate):"
+        )
+        lines.append("")
+        lines.append("| minConfidence | shown | pass rate of shown | passing answers hidden |")
+        lines.append("|---|---|---|---|")
+        for point in curve:
+            lines.append(
+                f"| {point['threshold']:g} | {100 * point['shown']:.1f}% | "
+                f"{100 * point['pass_rate_shown']:.1f}% | {point['passing_hidden']} |"
+            )
     if held:
         lines.append(
             "Answers the reference check would hold back as lone automatic suggestions (made "

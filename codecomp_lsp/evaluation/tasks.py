@@ -102,3 +102,34 @@ def edit_similarity(prediction: str, target: str) -> float:
             current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
         previous = current
     return 1.0 - previous[-1] / max(len(a), len(b))
+
+
+CONFIDENCE_THRESHOLDS = (-100.0, -2.0, -1.5, -1.0, -0.75, -0.5, -0.35, -0.25, -0.15, -0.1)
+
+
+def confidence_curve(
+    confidences: list[float | None], passed: list[bool], thresholds=CONFIDENCE_THRESHOLDS
+) -> list[dict]:
+    """What `minConfidence` at each threshold would do to these answers: the share of tasks
+    still shown an answer, the pass rate of those shown, and the passing answers it hides. A
+    task without an answer (no score) is shown nothing at any threshold."""
+    total = len(passed)
+    curve = []
+    for threshold in thresholds:
+        shown = [
+            ok
+            for c, ok in zip(confidences, passed, strict=True)
+            if c is not None and c >= threshold
+        ]
+        hidden_passing = sum(
+            ok for c, ok in zip(confidences, passed, strict=True) if c is not None and c < threshold
+        )
+        curve.append(
+            {
+                "threshold": threshold,
+                "shown": round(len(shown) / total, 4) if total else 0.0,
+                "pass_rate_shown": round(sum(shown) / len(shown), 4) if shown else 0.0,
+                "passing_hidden": hidden_passing,
+            }
+        )
+    return curve

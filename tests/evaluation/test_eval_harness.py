@@ -20,7 +20,12 @@ from codecomp_lsp.evaluation.humaneval import (
     run_program,
 )
 from codecomp_lsp.evaluation.ngram import NgramCompleter, NgramModel
-from codecomp_lsp.evaluation.tasks import edit_similarity, exact_match, line_tasks_from_files
+from codecomp_lsp.evaluation.tasks import (
+    confidence_curve,
+    edit_similarity,
+    exact_match,
+    line_tasks_from_files,
+)
 
 FILE = {
     "package": "demo",
@@ -54,6 +59,25 @@ def test_scores() -> None:
     assert edit_similarity("", "") == 1.0
     assert edit_similarity("abcd", "abce") == pytest.approx(0.75)
     assert edit_similarity("", "abc") == 0.0
+
+
+def test_the_confidence_curve_counts_what_each_threshold_shows_and_hides() -> None:
+    confidences = [-0.1, -0.4, -1.2, None, -0.05]
+    passed = [True, False, True, False, True]
+    curve = {p["threshold"]: p for p in confidence_curve(confidences, passed, (-100.0, -1.0, -0.2))}
+    assert curve[-100.0] == {
+        "threshold": -100.0,
+        "shown": 0.8,
+        "pass_rate_shown": 0.75,
+        "passing_hidden": 0,
+    }
+    assert curve[-1.0]["shown"] == 0.6 and curve[-1.0]["passing_hidden"] == 1
+    assert curve[-0.2] == {
+        "threshold": -0.2,
+        "shown": 0.4,
+        "pass_rate_shown": 1.0,
+        "passing_hidden": 1,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +182,11 @@ def test_codecomp_eval_on_a_small_sample(tmp_path: Path) -> None:
     assert "HumanEval line pass@1" in done.stdout
     reports = json.loads(out.read_text())
     assert [r["completer"] for r in reports] == ["codecomp-tiny", "n-gram"]
+    humaneval = reports[0]["sets"]["humaneval"]
+    assert [p["threshold"] for p in humaneval["confidence_curve"]][0] == -100.0
+    assert all(
+        "confidence" in row for row in reports[0]["predictions"]["humaneval"] if row["prediction"]
+    )
     for report in reports:
         assert report["sets"]["humaneval"]["tasks"] == 4
         assert report["sets"]["next-line"]["tasks"] == 3
