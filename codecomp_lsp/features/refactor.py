@@ -22,6 +22,7 @@ from codecomp_lsp.context.parsed import parsed
 from codecomp_lsp.context.syntax import errors_touch, parse
 from codecomp_lsp.engine.decoder import CacheSlot
 from codecomp_lsp.features.actions import KIND_REWRITE, ActionOutcome, Offer
+from codecomp_lsp.features.extract import build_extraction, function_name, plan_extraction
 from codecomp_lsp.features.modelio import ModelIO
 from codecomp_lsp.features.refactor_check import (
     Selection,
@@ -163,6 +164,8 @@ class RefactorService:
             return ActionOutcome(None, "there is no selection to refactor")
         facts = selection_facts(text, spec, *rows)
         (report or (lambda message: None))(f"{TITLES[offer.action].lower()}: asking the model")
+        if offer.action == EXTRACT:
+            return self._extract(text, spec, facts, cancel, deadline)
         answers = self._ask(offer.action, text, spec, facts, cancel, deadline)
         failure: str | None = None  # the first candidate's reason is the one told
         for raw in answers:
@@ -192,31 +195,69 @@ class RefactorService:
             code = without_context(code, lines, facts.first, facts.last)
             check = check_rewrite if action == SIMPLIFY else check_rename
             return check(text, spec, facts, _indented(code, indent))
-        function, call = self._split_extracted(code, spec)
-        if function is None:
-            return text, "the rewrite has no new function before the call"
-        if not call:
-            return text, "the rewrite has no call to the new function"
-        at = self._top_level_row(text, spec, facts)
-        return check_extract(text, spec, facts, function, _indented("\n".join(call), indent), at)
+        raise ValueError(f"not a rewrite: {action}")
 
-    @staticmethod
-    def _split_extracted(code: str, spec: LanguageSpec) -> tuple[list[str] | None, list[str]]:
-        """(the new function's lines at column 0, the call site's lines), from one block."""
-        rows = textwrap.dedent(code).strip("\n").split("\n")
-        root = parse("\n".join(rows), spec).root_node
-        kinds = ("function_definition",) if spec.name == "python" else ("function_declaration",)
-        for child in root.named_children:
-            if "comment" in child.type:
-                continue
-            if child.type not in kinds:
-                return None, []
-            last = child.end_point.row
-            call = rows[last + 1 :]
-            while call and not call[0].strip():
-                call.pop(0)
-            return [r.rstrip() for r in rows[child.start_point.row : last + 1]], call
-        return None, []
+    def _extract(
+        self,
+        text: str,
+        spec: LanguageSpec,
+        facts: Selection,
+        cancel: threading.Event | None,
+        deadline: float | None,
+    ) -> ActionOutcome:
+        """Built here (`features/extract.py`), named by the model, checked like a rewrite."""
+        plan = plan_extraction(text, spec, facts)
+        if isinstance(plan, str):
+            return ActionOutcome(None, f"{TITLES[EXTRACT]}: {plan}; nothing was changed")
+        answer = self._name(spec, facts, text, cancel, deadline)
+        name = function_name(answer, spec, facts.module_names | facts.scope_locals)
+        function, call = build_extraction(text, spec, facts, plan, name)
+        lines = text.split("\n")
+        indent = min(
+            (leading_ws(lines[r]) for r in range(facts.first, facts.last + 1) if lines[r].strip()),
+            key=len,
+        )
+        at = self._top_level_row(text, spec, facts)
+        new, why = check_extract(text, spec, facts, function, [indent + row for row in call], at)
+        changes = line_changes(text, new) if why is None else []
+        if not changes:
+            failure = why or "the extraction changed nothing"
+            return ActionOutcome(None, f"{TITLES[EXTRACT]}: {failure}; nothing was changed")
+        return ActionOutcome(changes[0], None, tuple(changes[1:]))
+
+    def _name(
+        self,
+        spec: LanguageSpec,
+        facts: Selection,
+        text: str,
+        cancel: threading.Event | None,
+        deadline: float | None,
+    ) -> str:
+        """The model's name for a function made of the selection (a few tokens)."""
+        lines = text.split("\n")
+        selection = textwrap.dedent("\n".join(lines[facts.first : facts.last + 1])).strip("\n")
+        style = "snake_case" if spec.name == "python" else "camelCase"
+        if self.io.chat:
+            question = (
+                f"This {spec.name} code is being moved into a new function of its own. Reply "
+                f"with only a clear, short {style} name for that function, nothing else.\n\n"
+                f"```{spec.name}\n{selection}\n```"
+            )
+            ids = self.io.chat_ids(question, "You name functions well. Reply with one name.")
+        else:
+            head = "def " if spec.name == "python" else "function "
+            c = spec.line_comment
+            ids = self.io.text_ids(f"{c} This code, moved into a function:\n{selection}\n\n{head}")
+        result = self.io.generate(
+            ids,
+            key=CacheSlot.ACTION,
+            max_new_tokens=12,
+            candidates=1,
+            stop_check=lambda generated: "\n" in generated or "(" in generated,
+            cancel=cancel,
+            deadline=deadline,
+        )
+        return result.candidates[0].text if result.candidates else ""
 
     @staticmethod
     def _top_level_row(text: str, spec: LanguageSpec, facts: Selection) -> int:
@@ -278,23 +319,12 @@ class RefactorService:
             keep.append(f"It must still define {_quoted(outside)}, which later code uses.")
         if action == SIMPLIFY:
             task = f"Simplify this {lang} code: make it shorter and clearer, same behaviour."
-        elif action == RENAME:
+        else:
             local = sorted(facts.renamable)
             task = (
                 f"Rename the local variables of this {lang} code ({_quoted(local)}) to clearer "
                 "names. Change nothing else: no other name, no statement, no literal."
             )
-        else:
-            params = [n for n in free if n in facts.scope_locals]
-            task = (
-                f"Extract this {lang} code into a new top-level function with a clear name. "
-                "Reply with one code block: first the new function's definition, then the code "
-                "that replaces the original lines, calling it."
-            )
-            if params:
-                task += f" Pass {_quoted(params)} to it as parameters."
-            if outside:
-                task += f" The call must assign {_quoted(outside)} from what the function returns."
         keep_text = " ".join(keep)
         context = ""
         lines = text.split("\n")
@@ -313,6 +343,5 @@ class RefactorService:
         what = {
             SIMPLIFY: "the same code, simplified",
             RENAME: "the same code, its local variables renamed for clarity",
-            EXTRACT: "a new function holding this code, then the call that replaces it",
         }[action]
         return f"{c} {spec.name} code:\n{selection}\n\n{c} After the refactoring: {what}.\n"

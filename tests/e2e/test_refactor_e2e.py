@@ -122,3 +122,35 @@ async def test_the_default_model_simplifies_a_small_function(real_models, monkey
         assert count_errors(fixed, spec_by_name("python")) == 0
         assert fixed.startswith("def is_adult(age):\n") and _words(fixed, "age") >= 2
         assert len(fixed.split("\n")) < len(ADULT.split("\n")), fixed
+
+
+GRADE_URI = "file:///work/demo/grade.py"
+GRADE = """def grade(scores, cutoff):
+    passed = []
+    for s in scores:
+        if s >= cutoff:
+            passed.append(s)
+    ratio = len(passed) / len(scores)
+    return "good" if ratio > 0.5 else "poor"
+"""
+
+
+async def test_the_default_model_names_an_extraction_that_runs_the_same(real_models, monkeypatch):
+    monkeypatch.setenv("CODECOMP_MODELS", REAL_MODELS_DIR)
+    async with lsp_session(None, resolve=True, options={"candidates": 1}) as client:
+        open_doc(client, GRADE_URI, GRADE)
+        listed = await code_actions(client, GRADE_URI, pos(1, 0), pos(5, 0))
+        (extract,) = [a for a in listed if a.title == "Extract function"]
+        resolved = await client.code_action_resolve_async(extract)
+        assert resolved.edit is not None, [m.message for m in client.messages]
+        fixed = apply_edits(GRADE, edits_of(resolved.edit, GRADE_URI))
+        assert count_errors(fixed, spec_by_name("python")) == 0
+        header = re.search(r"^def (\w+)\(scores, cutoff\):$", fixed, re.M)
+        assert header is not None and header[1] != "grade", fixed
+        assert f"    passed = {header[1]}(scores, cutoff)\n" in fixed, fixed
+        for args in (([1, 9, 5], 4), ([3], 4)):
+            before: dict = {}
+            after: dict = {}
+            exec(GRADE, before)
+            exec(fixed, after)
+            assert after["grade"](*args) == before["grade"](*args)

@@ -13,7 +13,6 @@ from codecomp_lsp.context.names import Names, occurrences
 from codecomp_lsp.context.syntax import parse
 from codecomp_lsp.features.modelio import TextChange
 from codecomp_lsp.features.refactor import (
-    EXTRACT,
     RENAME,
     SIMPLIFY,
     RefactorService,
@@ -277,13 +276,6 @@ def test_extractions_that_lose_a_name_or_a_parameter_are_refused(function, call,
     assert _extract(function, call)[1] == reason
 
 
-def test_the_extracted_block_is_split_into_function_and_call() -> None:
-    code = f"# helper\n{FUNCTION}\n\ntotal = add_sizes(path, total)\n"
-    function, call = RefactorService._split_extracted(code, spec_by_name("python"))
-    assert function == _lines(FUNCTION) and call == ["total = add_sizes(path, total)"]
-    assert RefactorService._split_extracted("total = 1\n", spec_by_name("python")) == (None, [])
-
-
 def test_only_the_changed_lines_are_edited() -> None:
     old = "a\nb\nc\nd\ne"
     assert line_changes(old, old) == []
@@ -330,26 +322,10 @@ def test_offers_where_names_can_be_checked() -> None:
     assert service.offers(broken, spec, (6, 0), (10, 0)) == []
 
 
-CHAT_EXTRACT = f"""Here is the refactored code:
-
-```python
-{FUNCTION}
-
-
-total = add_sizes(path, total)
-```
-This keeps the behaviour."""
-
-
 def test_a_chat_answer_is_verified_as_the_server_would() -> None:
     """The answer's first code block, re-indented to the selection, goes through the checks."""
     service = RefactorService(None)  # type: ignore[arg-type]  # verifying never touches the model
     spec = spec_by_name("python")
-    code = answer_code(CHAT_EXTRACT, True, spec)
-    assert code.startswith("def add_sizes(path, total):") and code.endswith("(path, total)")
-    new, failure = service._verify(EXTRACT, PY, spec, _py_facts(), code)
-    assert failure is None
-    assert "\n    total = add_sizes(path, total)\n    return total\n" in new
     simpler = answer_code(f"```python\n{textwrap.dedent(SIMPLER)}```", True, spec)
     assert service._verify(SIMPLIFY, PY, spec, _py_facts(), simpler)[1] is None
     renamed = textwrap.dedent(RENAMED).replace("(path)", "(root)")
