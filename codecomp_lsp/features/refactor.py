@@ -21,6 +21,7 @@ from codecomp_lsp.context.names import NAMED_LANGUAGES
 from codecomp_lsp.context.parsed import parsed
 from codecomp_lsp.context.syntax import errors_touch, parse
 from codecomp_lsp.engine.decoder import CacheSlot
+from codecomp_lsp.engine.generation import Finish
 from codecomp_lsp.features.actions import KIND_REWRITE, ActionOutcome, Offer
 from codecomp_lsp.features.extract import build_extraction, function_name, plan_extraction
 from codecomp_lsp.features.modelio import ModelIO
@@ -33,6 +34,7 @@ from codecomp_lsp.features.refactor_check import (
     line_changes,
     selection_facts,
 )
+from codecomp_lsp.features.rename import apply_renames, parse_renames
 
 __all__ = [
     "EXTRACT",
@@ -142,7 +144,8 @@ class RefactorService:
             return []
         facts = selection_facts(text, spec, *rows, module=False)
         at = (rows[0], 0, rows[1], len(text.split("\n")[rows[1]]))
-        actions = [SIMPLIFY, EXTRACT] + ([RENAME] if facts.renamable else [])
+        renamable = any(n.strip("_") for n in facts.renamable)
+        actions = [SIMPLIFY, EXTRACT] + ([RENAME] if renamable else [])
         return [Offer(a, TITLES[a], KIND_REWRITE, *at) for a in actions]
 
     # -- model thread -------------------------------------------------------------------------
@@ -166,9 +169,14 @@ class RefactorService:
         (report or (lambda message: None))(f"{TITLES[offer.action].lower()}: asking the model")
         if offer.action == EXTRACT:
             return self._extract(text, spec, facts, cancel, deadline)
+        if offer.action == RENAME:
+            return self._rename(text, spec, facts, cancel, deadline)
         answers = self._ask(offer.action, text, spec, facts, cancel, deadline)
         failure: str | None = None  # the first candidate's reason is the one told
-        for raw in answers:
+        for raw, finish in answers:
+            if finish is not Finish.STOP and (not self.io.chat or raw.count("```") < 2):
+                failure = failure or "the model's answer was cut short"
+                continue
             code = answer_code(raw, self.io.chat, spec)
             if not code.strip():
                 continue
@@ -191,11 +199,58 @@ class RefactorService:
             (leading_ws(lines[r]) for r in range(facts.first, facts.last + 1) if lines[r].strip()),
             key=len,
         )
-        if action in (SIMPLIFY, RENAME):
-            code = without_context(code, lines, facts.first, facts.last)
-            check = check_rewrite if action == SIMPLIFY else check_rename
-            return check(text, spec, facts, _indented(code, indent))
-        raise ValueError(f"not a rewrite: {action}")
+        if action != SIMPLIFY:
+            raise ValueError(f"not a rewrite: {action}")
+        code = without_context(code, lines, facts.first, facts.last)
+        return check_rewrite(text, spec, facts, _indented(code, indent))
+
+    def _rename(
+        self,
+        text: str,
+        spec: LanguageSpec,
+        facts: Selection,
+        cancel: threading.Event | None,
+        deadline: float | None,
+    ) -> ActionOutcome:
+        """The model proposes names (`features/rename.py`), the server renames, checked."""
+        local = sorted(n for n in facts.renamable if n.strip("_")) or ["_"]  # `_` is thrown away
+        lines = text.split("\n")
+        selection = textwrap.dedent("\n".join(lines[facts.first : facts.last + 1])).strip("\n")
+        listed = ", ".join(f"`{n}`" for n in local)
+        prefix = f"{local[0]} ->"  # the answer is started for the model: the form is shown
+        if self.io.chat:
+            question = (
+                f"Suggest clearer, descriptive names for the local variables {listed} of this "
+                f"{spec.name} code. Reply with one line per variable in the form "
+                f"`variable -> new_name`, nothing else.\n\n```{spec.name}\n{selection}\n```"
+            )
+            ids = self.io.chat_ids(question, "You name variables well. Reply with the pairs.")
+        else:
+            c = spec.line_comment
+            ids = self.io.text_ids(f"{selection}\n\n{c} Clearer names for its local variables:\n")
+        ids = ids + self.io.text_ids(prefix)
+        result = self.io.generate(
+            ids,
+            key=CacheSlot.ACTION,
+            max_new_tokens=16 + 12 * len(local),
+            candidates=1,
+            stop_check=None,
+            cancel=cancel,
+            deadline=deadline,
+        )
+        answer = result.candidates[0].text if result.candidates else ""
+        answer = prefix + answer.replace(spec.line_comment, "\n")
+        mapping = parse_renames(answer, spec, facts)
+        if not mapping:
+            failure = "the model proposed no usable new names"
+            return ActionOutcome(None, f"{TITLES[RENAME]}: {failure}; nothing was changed")
+        new = apply_renames(text, spec, facts, mapping)
+        why = check_rename(text, spec, facts, new.split("\n")[facts.first : facts.last + 1])[1]
+        changes = line_changes(text, new) if why is None and new != text else []
+        if not changes:
+            failure = why or "the model proposed no usable new names"
+            return ActionOutcome(None, f"{TITLES[RENAME]}: {failure}; nothing was changed")
+        return ActionOutcome(changes[0], None, tuple(changes[1:]))
 
     def _extract(
         self,
@@ -279,7 +334,7 @@ class RefactorService:
         facts: Selection,
         cancel: threading.Event | None,
         deadline: float | None,
-    ) -> list[str]:
+    ) -> list[tuple[str, Finish]]:
         lines = text.split("\n")
         selection = textwrap.dedent("\n".join(lines[facts.first : facts.last + 1]))
         if self.io.chat:
@@ -305,7 +360,7 @@ class RefactorService:
             cancel=cancel,
             deadline=deadline,
         )
-        return [c.text for c in result.candidates]
+        return [(c.text, c.finish) for c in result.candidates]
 
     def _question(
         self, action: str, text: str, spec: LanguageSpec, facts: Selection, selection: str
@@ -317,14 +372,7 @@ class RefactorService:
             keep.append(f"It must still use {_quoted(free)} from the surrounding code.")
         if outside:
             keep.append(f"It must still define {_quoted(outside)}, which later code uses.")
-        if action == SIMPLIFY:
-            task = f"Simplify this {lang} code: make it shorter and clearer, same behaviour."
-        else:
-            local = sorted(facts.renamable)
-            task = (
-                f"Rename the local variables of this {lang} code ({_quoted(local)}) to clearer "
-                "names. Change nothing else: no other name, no statement, no literal."
-            )
+        task = f"Simplify this {lang} code: make it shorter and clearer, same behaviour."
         keep_text = " ".join(keep)
         context = ""
         lines = text.split("\n")
@@ -342,6 +390,5 @@ class RefactorService:
         c = spec.line_comment
         what = {
             SIMPLIFY: "the same code, simplified",
-            RENAME: "the same code, its local variables renamed for clarity",
         }[action]
         return f"{c} {spec.name} code:\n{selection}\n\n{c} After the refactoring: {what}.\n"

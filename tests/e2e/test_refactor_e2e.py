@@ -154,3 +154,17 @@ async def test_the_default_model_names_an_extraction_that_runs_the_same(real_mod
             exec(GRADE, before)
             exec(fixed, after)
             assert after["grade"](*args) == before["grade"](*args)
+
+
+async def test_the_default_model_renames_locals_and_nothing_else(real_models, monkeypatch):
+    monkeypatch.setenv("CODECOMP_MODELS", REAL_MODELS_DIR)
+    async with lsp_session(None, resolve=True, options={"candidates": 1}) as client:
+        open_doc(client, URI, PY)
+        listed = await code_actions(client, URI, pos(6, 0), pos(10, 0))
+        (rename,) = [a for a in listed if a.title == "Rename locals for clarity"]
+        resolved = await client.code_action_resolve_async(rename)
+        assert resolved.edit is not None, [m.message for m in client.messages]
+        fixed = apply_edits(PY, edits_of(resolved.edit, URI))
+        _assert_valid(fixed)
+        assert fixed != PY and fixed.split("\n")[:6] == PY.split("\n")[:6]
+        assert "total = total + os.path.getsize(" in fixed, fixed

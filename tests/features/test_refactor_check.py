@@ -13,7 +13,6 @@ from codecomp_lsp.context.names import Names, occurrences
 from codecomp_lsp.context.syntax import parse
 from codecomp_lsp.features.modelio import TextChange
 from codecomp_lsp.features.refactor import (
-    RENAME,
     SIMPLIFY,
     RefactorService,
     answer_code,
@@ -27,6 +26,7 @@ from codecomp_lsp.features.refactor_check import (
     line_changes,
     selection_facts,
 )
+from codecomp_lsp.features.rename import apply_renames, parse_renames
 
 PY = '''import os
 
@@ -328,8 +328,8 @@ def test_a_chat_answer_is_verified_as_the_server_would() -> None:
     spec = spec_by_name("python")
     simpler = answer_code(f"```python\n{textwrap.dedent(SIMPLER)}```", True, spec)
     assert service._verify(SIMPLIFY, PY, spec, _py_facts(), simpler)[1] is None
-    renamed = textwrap.dedent(RENAMED).replace("(path)", "(root)")
-    failure = service._verify(RENAME, PY, spec, _py_facts(), renamed)[1]
+    dropped = textwrap.dedent(SIMPLER).replace("(path)", "(root)")
+    failure = service._verify(SIMPLIFY, PY, spec, _py_facts(), dropped)[1]
     assert failure == "the rewrite no longer uses `path`"
     # A before/after prompt's answer ends at the next comment line after the code.
     raw = "    return total\n# Another task:\nx = 1\n"
@@ -353,3 +353,21 @@ def test_the_context_a_model_repeats_is_dropped() -> None:
     alone = "return age >= 18"
     assert without_context(alone, lines, 1, 4) == alone
     assert without_context("def is_adult(age):", lines, 1, 4) == "def is_adult(age):"
+
+
+def test_the_model_proposes_names_and_the_server_renames() -> None:
+    spec = spec_by_name("python")
+    facts = _py_facts()
+    answer = "dirpath -> directory\nnames: file_names\n`n` → file_name\nfull = os\ntotal -> t"
+    mapping = parse_renames(answer, spec, facts)
+    # `os` is taken and `total` is read after the selection: neither pair is used.
+    assert mapping == {"dirpath": "directory", "names": "file_names", "n": "file_name"}
+    new = apply_renames(PY, spec, facts, mapping)
+    assert check_rename(PY, spec, facts, new.split("\n")[6:10])[1] is None
+    assert "for directory, _, file_names in os.walk(path):" in new
+    assert "os.path.join(directory, file_name)" in new and "def total_size(path):" in new
+    js = spec_by_name("javascript")
+    keyed = "function f(xs) {\n  const mean = 1;\n  const out = { mean };\n  return out;\n}\n"
+    facts = selection_facts(keyed, js, 1, 2)
+    mapping = parse_renames("mean -> average", js, facts)
+    assert apply_renames(keyed, js, facts, mapping) == keyed  # `{ mean }` is also a key
