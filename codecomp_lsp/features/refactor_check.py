@@ -138,7 +138,15 @@ def check_parse(old: str, new: str, spec: LanguageSpec, rows: list[tuple[int, in
         errors_touch(tree, a, b) for a, b in rows
     ):
         return "the rewrite does not parse"
+    if spec.name == "python" and _empty_blocks(tree) > _empty_blocks(parse(old, spec)):
+        return "the rewrite does not parse"  # tree-sitter takes `if x:` with no body at the end
     return None
+
+
+def _empty_blocks(tree: tree_sitter.Tree) -> int:
+    return sum(
+        1 for node in walk(tree.root_node) if node.type == "block" and not node.named_children
+    )
 
 
 def _kept(selection: Selection, names: Names, *, where: str = "the rewrite") -> str | None:

@@ -371,3 +371,13 @@ def test_the_model_proposes_names_and_the_server_renames() -> None:
     facts = selection_facts(keyed, js, 1, 2)
     mapping = parse_renames("mean -> average", js, facts)
     assert apply_renames(keyed, js, facts, mapping) == keyed  # `{ mean }` is also a key
+
+
+def test_a_rewrite_cut_after_a_colon_does_not_parse() -> None:
+    cut = """
+        for dirpath, _, names in os.walk(path):
+            total += sum(os.path.getsize(os.path.join(dirpath, n)) for n in names)
+        if total:
+"""
+    failure = check_rewrite(PY, spec_by_name("python"), _py_facts(), _body(cut))[1]
+    assert failure == "the rewrite does not parse"
