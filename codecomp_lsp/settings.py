@@ -54,6 +54,7 @@ class Settings:
     quickFixTimeBudgetMs: int = 3000  # 0 = parser-derived repairs only
     codeActionMaxNewTokens: int = 256  # docstring, function body, code from a comment
     codeActionTimeBudgetMs: int = 20000
+    translateTargets: tuple[str, ...] = ("python", "javascript", "typescript")  # code actions
     denyPatterns: tuple[str, ...] = ()  # extra regexes: matching model output is never shown
     # Pipeline stages switched off (`codecomp.stages.Stage` names): for measuring each stage's
     # worth, not for everyday use.
@@ -182,6 +183,11 @@ def _check(name: str, value: Any) -> Any:
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             raise ValueError('must be a list of language ids, or ["*"]')
         return tuple(value)
+    if name == "translateTargets":
+        known = ("python", "javascript", "typescript", "go", "rust", "java", "c", "cpp")
+        if not isinstance(value, list | tuple) or not all(v in known for v in value):
+            raise ValueError(f"must be a list of languages among {', '.join(known)}")
+        return tuple(dict.fromkeys(value))
     if name == "denyPatterns":
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             raise ValueError("must be a list of regular expressions")

@@ -37,7 +37,7 @@ from codecomp_lsp.features.stops import make_stop_check
 from codecomp_lsp.postprocess.parse_check import rank_candidates
 from codecomp_lsp.postprocess.pipeline import clean_completion
 
-__all__ = ["ACTIONS", "ActionOutcome", "ActionService", "Offer"]
+__all__ = ["ACTIONS", "ActionOutcome", "ActionService", "NewDocument", "Offer"]
 
 DOCSTRING, BODY, COMMENT, EXPLAIN = "docstring", "body", "comment", "explain"
 ACTIONS = (DOCSTRING, BODY, COMMENT, EXPLAIN)
@@ -64,10 +64,20 @@ class Offer:
 
 
 @dataclass(frozen=True)
+class NewDocument:
+    """A file an action writes (a translation): where it goes and what it holds."""
+
+    uri: str
+    text: str
+    language: str
+
+
+@dataclass(frozen=True)
 class ActionOutcome:
     change: TextChange | None
     message: str | None = None  # shown to the user (the explanation, or why there is no edit)
     more: tuple[TextChange, ...] = ()  # further edits, not overlapping (a diff-sized rewrite)
+    document: NewDocument | None = None  # a new file instead of an edit of this one
 
     @property
     def changes(self) -> list[TextChange]:

@@ -74,6 +74,26 @@ def workspace_edit(
     return types.WorkspaceEdit(changes={doc.uri: edits})
 
 
+def new_file_edit(uri: str, text: str) -> types.WorkspaceEdit:
+    """Create `uri` (never over an existing file) and fill it with `text`."""
+    return types.WorkspaceEdit(
+        document_changes=[
+            types.CreateFile(
+                uri=uri, options=types.CreateFileOptions(overwrite=False, ignore_if_exists=False)
+            ),
+            types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=None),
+                edits=[
+                    types.TextEdit(
+                        range=types.Range(types.Position(0, 0), types.Position(0, 0)),
+                        new_text=text,
+                    )
+                ],
+            ),
+        ]
+    )
+
+
 def diagnostic(doc: Document, problem: Problem) -> types.Diagnostic:
     return types.Diagnostic(
         range=lsp_range(

@@ -29,6 +29,8 @@ class ClientFeatures:
     resolve_edits: bool = False  # codeAction/resolve fills in `edit`
     literal_actions: bool = True  # CodeAction literals (older clients take Commands only)
     document_changes: bool = False  # versioned WorkspaceEdits
+    create_files: bool = False  # WorkspaceEdits may create files (a translation's new file)
+    show_document: bool = False  # window/showDocument
 
     @classmethod
     def from_capabilities(cls, caps: types.ClientCapabilities) -> ClientFeatures:
@@ -54,6 +56,14 @@ class ClientFeatures:
             resolve_edits=bool(resolve and "edit" in (resolve.properties or [])),
             literal_actions=action is None or action.code_action_literal_support is not None,
             document_changes=bool(edit and edit.document_changes),
+            create_files=bool(
+                edit
+                and edit.document_changes
+                and types.ResourceOperationKind.Create in (edit.resource_operations or [])
+            ),
+            show_document=bool(
+                caps.window and caps.window.show_document and caps.window.show_document.support
+            ),
         )
 
 

@@ -17,9 +17,15 @@ STREAM = "codecomp/completionStream"
 
 
 def capabilities(
-    *, progress: bool = True, stream: bool = False, markdown: bool = False, resolve: bool = False
+    *,
+    progress: bool = True,
+    stream: bool = False,
+    markdown: bool = False,
+    resolve: bool = False,
+    files: bool = False,
 ) -> types.ClientCapabilities:
-    """`markdown`: hover in Markdown; `resolve`: code actions resolve their edits lazily."""
+    """`markdown`: hover in Markdown; `resolve`: code actions resolve their edits lazily;
+    `files`: workspace edits may create files, and the server may ask to show a document."""
     code_action = None
     if resolve:
         code_action = types.CodeActionClientCapabilities(
@@ -32,8 +38,18 @@ def capabilities(
             resolve_support=types.ClientCodeActionResolveOptions(properties=["edit"]),
         )
     return types.ClientCapabilities(
-        window=types.WindowClientCapabilities(work_done_progress=progress),
-        workspace=types.WorkspaceClientCapabilities(configuration=True),
+        window=types.WindowClientCapabilities(
+            work_done_progress=progress,
+            show_document=types.ShowDocumentClientCapabilities(support=True) if files else None,
+        ),
+        workspace=types.WorkspaceClientCapabilities(
+            configuration=True,
+            workspace_edit=types.WorkspaceEditClientCapabilities(
+                document_changes=True, resource_operations=[types.ResourceOperationKind.Create]
+            )
+            if files
+            else None,
+        ),
         text_document=types.TextDocumentClientCapabilities(
             completion=types.CompletionClientCapabilities(),
             inline_completion=types.InlineCompletionClientCapabilities(),
@@ -73,6 +89,7 @@ async def lsp_session(
     configuration: dict[str, Any] | None = None,
     markdown: bool = False,
     resolve: bool = False,
+    files: bool = False,
 ) -> AsyncIterator[LanguageClient]:
     client = make_test_lsp_client()
     _parse_code_actions_by_shape(client)
@@ -93,7 +110,11 @@ async def lsp_session(
         await client.initialize_session(
             types.InitializeParams(
                 capabilities=capabilities(
-                    progress=progress, stream=stream, markdown=markdown, resolve=resolve
+                    progress=progress,
+                    stream=stream,
+                    markdown=markdown,
+                    resolve=resolve,
+                    files=files,
                 ),
                 initialization_options=options or {},
             )

@@ -15,11 +15,12 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from codecomp_lsp.engine.decoder import Cancelled
 from codecomp_lsp.engine.engine import EngineUnavailable
-from codecomp_lsp.features.actions import EXPLAIN, ActionOutcome, Offer
+from codecomp_lsp.features.actions import EXPLAIN, ActionOutcome, NewDocument, Offer
 from codecomp_lsp.features.diagnostics import Problem
 from codecomp_lsp.features.modelio import TextChange
 from codecomp_lsp.features.quickfix import Fix
 from codecomp_lsp.features.refactor import REFACTORS
+from codecomp_lsp.features.translate import KIND_TRANSLATE, TRANSLATE
 from codecomp_lsp.server import convert
 from codecomp_lsp.server.core import CodecompServer
 from codecomp_lsp.server.documents import Document, Snapshot
@@ -35,6 +36,7 @@ CODE_ACTION_KINDS = [
     types.CodeActionKind.QuickFix,
     types.CodeActionKind.RefactorRewrite,
     "refactor.explain",
+    KIND_TRANSLATE,
 ]
 MAX_PROBLEMS_PER_REQUEST = 3
 
@@ -140,7 +142,8 @@ def offer_action(
     client = ls.state.client
     if not client.literal_actions:
         return _as_command(offer.title, data)
-    if offer.action == EXPLAIN or not client.resolve_edits:
+    # A translation writes another file (and shows it): the server applies it, as a command.
+    if offer.action == EXPLAIN or offer.action.startswith(TRANSLATE) or not client.resolve_edits:
         return types.CodeAction(
             title=offer.title, kind=offer.kind, command=_as_command(offer.title, data)
         )
@@ -177,6 +180,11 @@ async def code_actions(
         offers += await asyncio.to_thread(
             ls.refactors.offers, snap.view.text, snap.spec, start, end
         )
+    if _wanted(only, KIND_TRANSLATE):
+        targets = ls.settings.translateTargets
+        offers += await asyncio.to_thread(
+            ls.translations.offers, doc.uri, snap.view.text, snap.spec, start, end, targets
+        )
     out.extend(offer_action(ls, doc, offer) for offer in offers if _wanted(only, offer.kind))
     ls.state.stats.latency("codeAction", (time.perf_counter() - started) * 1000)
     return out
@@ -210,6 +218,9 @@ async def run_action(ls: CodecompServer, data: dict[str, Any]) -> tuple[Document
     title = f"codecomp: {offer.title}"
 
     def work() -> ActionOutcome:
+        if offer.action.startswith(TRANSLATE):
+            report("translating")
+            return ls.translations.run(offer, uri, text, spec, cancel=cancel, deadline=deadline)
         if offer.action in REFACTORS:
             return ls.refactors.run(
                 offer, text, spec, cancel=cancel, deadline=deadline, report=report
@@ -235,7 +246,8 @@ async def run_action(ls: CodecompServer, data: dict[str, Any]) -> tuple[Document
             outcome = ActionOutcome(None, str(exc))
         finally:
             ls.state.stats.latency(
-                "action" + offer.action.capitalize(), (time.perf_counter() - started) * 1000
+                "action" + offer.action.partition(":")[0].capitalize(),
+                (time.perf_counter() - started) * 1000,
             )
     current = ls.state.documents.get(uri)
     if outcome.change is not None and (current is None or current.snapshot().view.text != text):
@@ -274,6 +286,8 @@ async def apply(ls: CodecompServer, args: tuple[Any, ...]) -> dict[str, Any]:
     else:
         doc, outcome = await run_action(ls, data)
         changes, message = outcome.changes, outcome.message
+        if outcome.document is not None:
+            return await write_document(ls, outcome.document, data.get("title"))
     applied = False
     if changes:
         result = await ls.workspace_apply_edit_async(
@@ -283,6 +297,22 @@ async def apply(ls: CodecompServer, args: tuple[Any, ...]) -> dict[str, Any]:
     if message:
         _tell(ls, message, warning=not changes)
     return {"applied": applied, "message": message}
+
+
+async def write_document(ls: CodecompServer, new: NewDocument, label: Any) -> dict[str, Any]:
+    """Create the new file and show it where the client can; else show its text."""
+    if not ls.state.client.create_files:
+        _tell(ls, f"{label}:\n\n{new.text}")
+        return {"applied": False, "uri": None, "text": new.text}
+    result = await ls.workspace_apply_edit_async(
+        types.ApplyWorkspaceEditParams(edit=convert.new_file_edit(new.uri, new.text), label=label)
+    )
+    applied = bool(result and result.applied)
+    if applied and ls.state.client.show_document:
+        await ls.window_show_document_async(types.ShowDocumentParams(uri=new.uri, take_focus=True))
+    if not applied:
+        _tell(ls, f"{label}: the editor did not create {new.uri}", warning=True)
+    return {"applied": applied, "uri": new.uri, "text": new.text}
 
 
 def register(server: CodecompServer) -> None:
