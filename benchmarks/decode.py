@@ -262,6 +262,36 @@ def main() -> None:
     print(report)
     if args.out:
         Path(args.out).write_text(report)
+        if plot(results, Path(args.out).with_suffix(".png"), machine_description()):
+            print(f"plot: {Path(args.out).with_suffix('.png')}", file=sys.stderr)
+
+
+def plot(results: dict, path: Path, machine: str) -> bool:
+    """Decode ms/token per variant (p50, with each run's value as a dot), llama.cpp marked."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no plot (pip install matplotlib)", file=sys.stderr)
+        return False
+    labels = list(results)
+    values = [[r["decode_ms_per_token"] for r in results[k]["rows"]] for k in labels]
+    medians = [summarize(v)["p50"] for v in values]
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(labels) + 1.5))
+    colors = ["tab:orange" if k.startswith("llama.cpp") else "tab:blue" for k in labels]
+    ax.barh(range(len(labels)), medians, color=colors, alpha=0.8)
+    for i, runs in enumerate(values):
+        ax.plot(runs, [i] * len(runs), "k.", markersize=4)
+    ax.set_yticks(range(len(labels)), [k.split(" (")[0] for k in labels], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("decode ms per token (p50 bar, runs as dots; lower is better)")
+    ax.set_title(f"Decode speed, {machine}", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
 
 
 if __name__ == "__main__":
