@@ -55,6 +55,7 @@ class Settings:
     codeActionMaxNewTokens: int = 256  # docstring, function body, code from a comment
     codeActionTimeBudgetMs: int = 20000
     translateTargets: tuple[str, ...] = ("python", "javascript", "typescript")  # code actions
+    runGeneratedTests: bool = False  # run generated Python tests first, keep the passing ones
     denyPatterns: tuple[str, ...] = ()  # extra regexes: matching model output is never shown
     # Pipeline stages switched off (`codecomp.stages.Stage` names): for measuring each stage's
     # worth, not for everyday use.
@@ -212,6 +213,7 @@ def _check(name: str, value: Any) -> Any:
         "diagnostics",
         "speculative",
         "feedbackLog",
+        "runGeneratedTests",
     ):
         if not isinstance(value, bool):
             raise ValueError("must be true or false")

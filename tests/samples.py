@@ -17,3 +17,19 @@ def main():
     files = list_files(".")
     print(len(files))
 '''
+
+
+# A function whose loop (lines 6..9) reads `os`, `path` and `total`, binds `total` for the
+# `return` after it, and `dirpath`, `names`, `n`, `full` only for itself: the refactoring tests'.
+TOTAL_SIZE_PY = '''import os
+
+
+def total_size(path):
+    """Bytes under path."""
+    total = 0
+    for dirpath, _, names in os.walk(path):
+        for n in names:
+            full = os.path.join(dirpath, n)
+            total = total + os.path.getsize(full)
+    return total
+'''

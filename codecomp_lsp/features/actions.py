@@ -70,6 +70,7 @@ class NewDocument:
     uri: str
     text: str
     language: str
+    insert_at: tuple[int, int] | None = None  # the file exists: insert there (line, column)
 
 
 @dataclass(frozen=True)

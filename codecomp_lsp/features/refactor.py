@@ -114,6 +114,26 @@ def without_context(code: str, lines: list[str], first: int, last: int) -> str:
     return "\n".join(rows[start:end])
 
 
+def _selection_indent(lines: list[str], facts: Selection) -> str:
+    rows = range(facts.first, facts.last + 1)
+    return min((leading_ws(lines[r]) for r in rows if lines[r].strip()), key=len)
+
+
+def _refused(action: str, failure: str) -> ActionOutcome:
+    return ActionOutcome(None, f"{TITLES[action]}: {failure}; nothing was changed")
+
+
+def _outcome(
+    action: str, text: str, new: str, failure: str, why: str | None = None
+) -> ActionOutcome:
+    """The line edits from `text` to `new`, or the refusal with `failure` (when a check said
+    `why`, or nothing changed)."""
+    changes = line_changes(text, new) if why is None else []
+    if not changes:
+        return _refused(action, failure)
+    return ActionOutcome(changes[0], None, tuple(changes[1:]))
+
+
 def _indented(code: str, indent: str) -> list[str]:
     rows = textwrap.dedent(code).strip("\n").split("\n")
     return [(indent + row).rstrip() if row.strip() else "" for row in rows]
@@ -189,16 +209,13 @@ class RefactorService:
                 return ActionOutcome(changes[0], None, tuple(changes[1:]))
             failure = failure or why or "the model left the code as it was"
         failure = failure or "the model wrote no code"
-        return ActionOutcome(None, f"{TITLES[offer.action]}: {failure}; nothing was changed")
+        return _refused(offer.action, failure)
 
     def _verify(
         self, action: str, text: str, spec: LanguageSpec, facts: Selection, code: str
     ) -> tuple[str, str | None]:
         lines = text.split("\n")
-        indent = min(
-            (leading_ws(lines[r]) for r in range(facts.first, facts.last + 1) if lines[r].strip()),
-            key=len,
-        )
+        indent = _selection_indent(lines, facts)
         if action != SIMPLIFY:
             raise ValueError(f"not a rewrite: {action}")
         code = without_context(code, lines, facts.first, facts.last)
@@ -242,15 +259,10 @@ class RefactorService:
         answer = prefix + answer.replace(spec.line_comment, "\n")
         mapping = parse_renames(answer, spec, facts)
         if not mapping:
-            failure = "the model proposed no usable new names"
-            return ActionOutcome(None, f"{TITLES[RENAME]}: {failure}; nothing was changed")
+            return _refused(RENAME, "the model proposed no usable new names")
         new = apply_renames(text, spec, facts, mapping)
         why = check_rename(text, spec, facts, new.split("\n")[facts.first : facts.last + 1])[1]
-        changes = line_changes(text, new) if why is None and new != text else []
-        if not changes:
-            failure = why or "the model proposed no usable new names"
-            return ActionOutcome(None, f"{TITLES[RENAME]}: {failure}; nothing was changed")
-        return ActionOutcome(changes[0], None, tuple(changes[1:]))
+        return _outcome(RENAME, text, new, why or "the model proposed no usable new names", why)
 
     def _extract(
         self,
@@ -263,22 +275,14 @@ class RefactorService:
         """Built here (`features/extract.py`), named by the model, checked like a rewrite."""
         plan = plan_extraction(text, spec, facts)
         if isinstance(plan, str):
-            return ActionOutcome(None, f"{TITLES[EXTRACT]}: {plan}; nothing was changed")
+            return _refused(EXTRACT, plan)
         answer = self._name(spec, facts, text, cancel, deadline)
         name = function_name(answer, spec, facts.module_names | facts.scope_locals)
         function, call = build_extraction(text, spec, facts, plan, name)
-        lines = text.split("\n")
-        indent = min(
-            (leading_ws(lines[r]) for r in range(facts.first, facts.last + 1) if lines[r].strip()),
-            key=len,
-        )
+        indent = _selection_indent(text.split("\n"), facts)
         at = self._top_level_row(text, spec, facts)
         new, why = check_extract(text, spec, facts, function, [indent + row for row in call], at)
-        changes = line_changes(text, new) if why is None else []
-        if not changes:
-            failure = why or "the extraction changed nothing"
-            return ActionOutcome(None, f"{TITLES[EXTRACT]}: {failure}; nothing was changed")
-        return ActionOutcome(changes[0], None, tuple(changes[1:]))
+        return _outcome(EXTRACT, text, new, why or "the extraction changed nothing", why)
 
     def _name(
         self,

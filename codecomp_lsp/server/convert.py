@@ -74,21 +74,21 @@ def workspace_edit(
     return types.WorkspaceEdit(changes={doc.uri: edits})
 
 
-def new_file_edit(uri: str, text: str) -> types.WorkspaceEdit:
-    """Create `uri` (never over an existing file) and fill it with `text`."""
+def new_file_edit(
+    uri: str, text: str, insert_at: tuple[int, int] | None = None
+) -> types.WorkspaceEdit:
+    """Create `uri` (never over an existing file) and fill it with `text`; with `insert_at` the
+    file exists and `text` goes there (a position in its own UTF-16 terms, at a line's end)."""
+    at = types.Position(*(insert_at or (0, 0)))
+    create = types.CreateFile(
+        uri=uri, options=types.CreateFileOptions(overwrite=False, ignore_if_exists=False)
+    )
     return types.WorkspaceEdit(
         document_changes=[
-            types.CreateFile(
-                uri=uri, options=types.CreateFileOptions(overwrite=False, ignore_if_exists=False)
-            ),
+            *([] if insert_at else [create]),
             types.TextDocumentEdit(
                 text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=None),
-                edits=[
-                    types.TextEdit(
-                        range=types.Range(types.Position(0, 0), types.Position(0, 0)),
-                        new_text=text,
-                    )
-                ],
+                edits=[types.TextEdit(range=types.Range(at, at), new_text=text)],
             ),
         ]
     )

@@ -28,6 +28,7 @@ from codecomp_lsp.features.lookahead import Lookahead
 from codecomp_lsp.features.modelio import ModelIO
 from codecomp_lsp.features.quickfix import QuickFixService
 from codecomp_lsp.features.refactor import RefactorService
+from codecomp_lsp.features.testgen import TestGenService
 from codecomp_lsp.features.translate import TranslateService
 from codecomp_lsp.server.documents import Document, Snapshot
 from codecomp_lsp.server.intake import ContentModified, ErrorReports, MessageIntake
@@ -116,6 +117,7 @@ class CodecompServer(LanguageServer):
         self.actions = ActionService(self.io, self.hovers)
         self.refactors = RefactorService(self.io)
         self.translations = TranslateService(self.io)
+        self.testgen = TestGenService(self.io)
         self.models = ModelControl(self, self.state)
         self.lookahead = Lookahead(self.completion)
         self.warming = Warming(

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.e2e.lsp_helpers import inline, lsp_session, open_doc, stats
 
 URI = "file:///work/demo/feedback.py"
@@ -79,14 +81,26 @@ async def test_shown_and_accepted_suggestions_are_counted_and_logged(tiny_model_
         assert (await stats(client))["acceptance"]["shown"] == 0
 
 
-async def test_min_confidence_hides_automatic_suggestions_only(tiny_model_dir):
-    # 0 is the highest threshold: only a suggestion the model is certain of (log p = 0) passes.
-    options = {"minConfidence": 0, "multiline": "never", "maxNewTokens": 8}
+ADD_URI = "file:///work/demo/add.py"
+ADD = "def add(a, b):\n    return "
+
+
+@pytest.mark.parametrize("threshold", [-100, 0])
+async def test_min_confidence_hides_automatic_suggestions_only(tiny_model_dir, threshold):
+    # 0 is the highest threshold: only a suggestion the model is certain of (log p = 0) passes;
+    # -100 hides nothing. The fixture model's guesses use names nothing defines, which the
+    # reference check would hold back on its own: it is off here.
+    options = {
+        "minConfidence": threshold,
+        "multiline": "never",
+        "maxNewTokens": 8,
+        "disabledStages": ["reference-check"],
+    }
     async with lsp_session(tiny_model_dir, options=options) as client:
-        open_doc(client, URI, SOURCE)
-        automatic = await inline(client, URI, *CURSOR)
-        assert automatic is not None and not automatic.items
+        open_doc(client, ADD_URI, ADD)
+        automatic = await inline(client, ADD_URI, 1, len("    return "))
+        assert automatic is not None and bool(automatic.items) == (threshold == -100)
         info = await stats(client)
-        assert info["lowConfidence"] >= 1
-        invoked = await inline(client, URI, *CURSOR, invoked=True)
+        assert (info["lowConfidence"] >= 1) == (threshold == 0)
+        invoked = await inline(client, ADD_URI, 1, len("    return "), invoked=True)
         assert invoked is not None and invoked.items

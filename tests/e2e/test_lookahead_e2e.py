@@ -66,7 +66,9 @@ def test_a_cursor_report_prefills_and_the_request_there_reuses_it(tiny_model_dir
 def test_an_accepted_suggestion_is_followed_by_a_prefetched_one(tiny_model_dir) -> None:
     server = RawServer(tiny_model_dir, "--log-level", "WARNING")
     try:
-        server.initialize(maxNewTokens=8, multiline="never")
+        # The fixture model's guess uses names nothing defines: the reference check would hold
+        # it back, and there would be nothing on screen to accept.
+        server.initialize(maxNewTokens=8, multiline="never", disabledStages=["reference-check"])
         server.wait_ready()
         server.open_document(URI, "def add(a, b):\n    return ")
         answer = server.complete(URI, 1, 11, invoked=False)

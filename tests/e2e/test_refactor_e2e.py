@@ -14,20 +14,10 @@ from codecomp_lsp.context.syntax import count_errors
 from tests.conftest import REAL_MODELS_DIR, pull_real_models
 from tests.e2e.lsp_helpers import capture_applied_edits, lsp_session, open_doc
 from tests.e2e.test_assist_e2e import apply_edits, code_actions, edits_of, pos, wait_until
+from tests.samples import TOTAL_SIZE_PY
 
 URI = "file:///work/demo/sizes.py"
-PY = '''import os
-
-
-def total_size(path):
-    """Bytes under path."""
-    total = 0
-    for dirpath, _, names in os.walk(path):
-        for n in names:
-            full = os.path.join(dirpath, n)
-            total = total + os.path.getsize(full)
-    return total
-'''
+PY = TOTAL_SIZE_PY
 TITLES = ["Simplify", "Extract function", "Rename locals for clarity"]
 
 
@@ -109,19 +99,27 @@ ADULT = """def is_adult(age):
 """
 
 
-async def test_the_default_model_simplifies_a_small_function(real_models, monkeypatch):
+async def _default_model_edit(
+    monkeypatch, uri: str, text: str, rows: tuple[int, int], title: str, **options
+) -> str:
+    """The document after the default model's `title` on lines rows[0]..rows[1]-1, resolved."""
     monkeypatch.setenv("CODECOMP_MODELS", REAL_MODELS_DIR)
-    options = {"candidates": 1, "codeActionMaxNewTokens": 96}
-    async with lsp_session(None, resolve=True, options=options) as client:
-        open_doc(client, ADULT_URI, ADULT)
-        listed = await code_actions(client, ADULT_URI, pos(1, 0), pos(5, 0))
-        (simplify,) = [a for a in listed if a.title == "Simplify"]
-        resolved = await client.code_action_resolve_async(simplify)
+    async with lsp_session(None, resolve=True, options={"candidates": 1, **options}) as client:
+        open_doc(client, uri, text)
+        listed = await code_actions(client, uri, pos(rows[0], 0), pos(rows[1], 0))
+        (action,) = [a for a in listed if a.title == title]
+        resolved = await client.code_action_resolve_async(action)
         assert resolved.edit is not None, [m.message for m in client.messages]
-        fixed = apply_edits(ADULT, edits_of(resolved.edit, ADULT_URI))
-        assert count_errors(fixed, spec_by_name("python")) == 0
-        assert fixed.startswith("def is_adult(age):\n") and _words(fixed, "age") >= 2
-        assert len(fixed.split("\n")) < len(ADULT.split("\n")), fixed
+        return apply_edits(text, edits_of(resolved.edit, uri))
+
+
+async def test_the_default_model_simplifies_a_small_function(real_models, monkeypatch):
+    fixed = await _default_model_edit(
+        monkeypatch, ADULT_URI, ADULT, (1, 5), "Simplify", codeActionMaxNewTokens=96
+    )
+    assert count_errors(fixed, spec_by_name("python")) == 0
+    assert fixed.startswith("def is_adult(age):\n") and _words(fixed, "age") >= 2
+    assert len(fixed.split("\n")) < len(ADULT.split("\n")), fixed
 
 
 GRADE_URI = "file:///work/demo/grade.py"
@@ -136,35 +134,21 @@ GRADE = """def grade(scores, cutoff):
 
 
 async def test_the_default_model_names_an_extraction_that_runs_the_same(real_models, monkeypatch):
-    monkeypatch.setenv("CODECOMP_MODELS", REAL_MODELS_DIR)
-    async with lsp_session(None, resolve=True, options={"candidates": 1}) as client:
-        open_doc(client, GRADE_URI, GRADE)
-        listed = await code_actions(client, GRADE_URI, pos(1, 0), pos(5, 0))
-        (extract,) = [a for a in listed if a.title == "Extract function"]
-        resolved = await client.code_action_resolve_async(extract)
-        assert resolved.edit is not None, [m.message for m in client.messages]
-        fixed = apply_edits(GRADE, edits_of(resolved.edit, GRADE_URI))
-        assert count_errors(fixed, spec_by_name("python")) == 0
-        header = re.search(r"^def (\w+)\(scores, cutoff\):$", fixed, re.M)
-        assert header is not None and header[1] != "grade", fixed
-        assert f"    passed = {header[1]}(scores, cutoff)\n" in fixed, fixed
-        for args in (([1, 9, 5], 4), ([3], 4)):
-            before: dict = {}
-            after: dict = {}
-            exec(GRADE, before)
-            exec(fixed, after)
-            assert after["grade"](*args) == before["grade"](*args)
+    fixed = await _default_model_edit(monkeypatch, GRADE_URI, GRADE, (1, 5), "Extract function")
+    assert count_errors(fixed, spec_by_name("python")) == 0
+    header = re.search(r"^def (\w+)\(scores, cutoff\):$", fixed, re.M)
+    assert header is not None and header[1] != "grade", fixed
+    assert f"    passed = {header[1]}(scores, cutoff)\n" in fixed, fixed
+    for args in (([1, 9, 5], 4), ([3], 4)):
+        before: dict = {}
+        after: dict = {}
+        exec(GRADE, before)
+        exec(fixed, after)
+        assert after["grade"](*args) == before["grade"](*args)
 
 
 async def test_the_default_model_renames_locals_and_nothing_else(real_models, monkeypatch):
-    monkeypatch.setenv("CODECOMP_MODELS", REAL_MODELS_DIR)
-    async with lsp_session(None, resolve=True, options={"candidates": 1}) as client:
-        open_doc(client, URI, PY)
-        listed = await code_actions(client, URI, pos(6, 0), pos(10, 0))
-        (rename,) = [a for a in listed if a.title == "Rename locals for clarity"]
-        resolved = await client.code_action_resolve_async(rename)
-        assert resolved.edit is not None, [m.message for m in client.messages]
-        fixed = apply_edits(PY, edits_of(resolved.edit, URI))
-        _assert_valid(fixed)
-        assert fixed != PY and fixed.split("\n")[:6] == PY.split("\n")[:6]
-        assert "total = total + os.path.getsize(" in fixed, fixed
+    fixed = await _default_model_edit(monkeypatch, URI, PY, (6, 10), "Rename locals for clarity")
+    _assert_valid(fixed)
+    assert fixed != PY and fixed.split("\n")[:6] == PY.split("\n")[:6]
+    assert "total = total + os.path.getsize(" in fixed, fixed

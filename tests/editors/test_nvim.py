@@ -249,7 +249,8 @@ def test_hover_and_code_action_round_trip_without_breaking_the_client(nvim_run: 
 def test_a_selection_is_refactored_or_left_alone(nvim_run: EditorRun) -> None:
     record = nvim_run.step("refactor")
     assert record.get("list_error") is None and not record.get("list_timeout"), record
-    assert record["titles"] == ["Simplify", "Extract function", "Rename locals for clarity"]
+    refactors = ["Simplify", "Extract function", "Rename locals for clarity"]
+    assert [t for t in record["titles"] if t in refactors] == refactors
     assert record["answered"], record.get("timeout")
     assert record.get("error") is None, record
     before, after = record["lines_before"], record["lines_after"]

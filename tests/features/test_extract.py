@@ -15,19 +15,9 @@ from codecomp_lsp.features.extract import (
 )
 from codecomp_lsp.features.refactor import RefactorService
 from codecomp_lsp.features.refactor_check import check_extract, selection_facts
+from tests.samples import TOTAL_SIZE_PY
 
-PY = '''import os
-
-
-def total_size(path):
-    """Bytes under path."""
-    total = 0
-    for dirpath, _, names in os.walk(path):
-        for n in names:
-            full = os.path.join(dirpath, n)
-            total = total + os.path.getsize(full)
-    return total
-'''
+PY = TOTAL_SIZE_PY
 
 SCORES = """def grade(scores, cutoff):
     passed = []

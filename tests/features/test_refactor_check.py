@@ -27,19 +27,9 @@ from codecomp_lsp.features.refactor_check import (
     selection_facts,
 )
 from codecomp_lsp.features.rename import apply_renames, parse_renames
+from tests.samples import TOTAL_SIZE_PY
 
-PY = '''import os
-
-
-def total_size(path):
-    """Bytes under path."""
-    total = 0
-    for dirpath, _, names in os.walk(path):
-        for n in names:
-            full = os.path.join(dirpath, n)
-            total = total + os.path.getsize(full)
-    return total
-'''
+PY = TOTAL_SIZE_PY
 # Lines 6..9: the loop. It reads `os`, `path`, `total`; binds `total` (read after it), `dirpath`,
 # `names`, `n`, `full` (local to it).
 LOOP = (6, 9)

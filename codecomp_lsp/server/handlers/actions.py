@@ -20,6 +20,7 @@ from codecomp_lsp.features.diagnostics import Problem
 from codecomp_lsp.features.modelio import TextChange
 from codecomp_lsp.features.quickfix import Fix
 from codecomp_lsp.features.refactor import REFACTORS
+from codecomp_lsp.features.testgen import GENERATE_TESTS, KIND_TESTS
 from codecomp_lsp.features.translate import KIND_TRANSLATE, TRANSLATE
 from codecomp_lsp.server import convert
 from codecomp_lsp.server.core import CodecompServer
@@ -37,6 +38,7 @@ CODE_ACTION_KINDS = [
     types.CodeActionKind.RefactorRewrite,
     "refactor.explain",
     KIND_TRANSLATE,
+    KIND_TESTS,
 ]
 MAX_PROBLEMS_PER_REQUEST = 3
 
@@ -142,8 +144,9 @@ def offer_action(
     client = ls.state.client
     if not client.literal_actions:
         return _as_command(offer.title, data)
-    # A translation writes another file (and shows it): the server applies it, as a command.
-    if offer.action == EXPLAIN or offer.action.startswith(TRANSLATE) or not client.resolve_edits:
+    # Translations and tests write another file (and show it): the server applies it, as a command.
+    writes = offer.action.partition(":")[0] in (TRANSLATE, GENERATE_TESTS)
+    if offer.action == EXPLAIN or writes or not client.resolve_edits:
         return types.CodeAction(
             title=offer.title, kind=offer.kind, command=_as_command(offer.title, data)
         )
@@ -185,6 +188,10 @@ async def code_actions(
         offers += await asyncio.to_thread(
             ls.translations.offers, doc.uri, snap.view.text, snap.spec, start, end, targets
         )
+    if _wanted(only, KIND_TESTS):
+        offers += await asyncio.to_thread(
+            ls.testgen.offers, doc.uri, snap.view.text, snap.spec, start
+        )
     out.extend(offer_action(ls, doc, offer) for offer in offers if _wanted(only, offer.kind))
     ls.state.stats.latency("codeAction", (time.perf_counter() - started) * 1000)
     return out
@@ -216,9 +223,22 @@ async def run_action(ls: CodecompServer, data: dict[str, Any]) -> tuple[Document
     cancel = threading.Event()
     started = time.perf_counter()
     title = f"codecomp: {offer.title}"
+    open_texts = {s.doc.uri: s.text for s in ls.state.documents.others(uri)}
 
     def work() -> ActionOutcome:
-        if offer.action.startswith(TRANSLATE):
+        if offer.action.startswith(f"{GENERATE_TESTS}:"):
+            report("writing tests")
+            return ls.testgen.run(
+                offer,
+                uri,
+                text,
+                spec,
+                open_texts=open_texts,
+                run_tests=ls.settings.runGeneratedTests,
+                cancel=cancel,
+                deadline=deadline,
+            )
+        if offer.action.startswith(f"{TRANSLATE}:"):
             report("translating")
             return ls.translations.run(offer, uri, text, spec, cancel=cancel, deadline=deadline)
         if offer.action in REFACTORS:
@@ -287,7 +307,7 @@ async def apply(ls: CodecompServer, args: tuple[Any, ...]) -> dict[str, Any]:
         doc, outcome = await run_action(ls, data)
         changes, message = outcome.changes, outcome.message
         if outcome.document is not None:
-            return await write_document(ls, outcome.document, data.get("title"))
+            return await write_document(ls, outcome.document, data.get("title"), outcome.message)
     applied = False
     if changes:
         result = await ls.workspace_apply_edit_async(
@@ -299,15 +319,21 @@ async def apply(ls: CodecompServer, args: tuple[Any, ...]) -> dict[str, Any]:
     return {"applied": applied, "message": message}
 
 
-async def write_document(ls: CodecompServer, new: NewDocument, label: Any) -> dict[str, Any]:
-    """Create the new file and show it where the client can; else show its text."""
+async def write_document(
+    ls: CodecompServer, new: NewDocument, label: Any, message: str | None = None
+) -> dict[str, Any]:
+    """Create the new file (or add to it) and show it where the client can; else show its text."""
     if not ls.state.client.create_files:
         _tell(ls, f"{label}:\n\n{new.text}")
         return {"applied": False, "uri": None, "text": new.text}
     result = await ls.workspace_apply_edit_async(
-        types.ApplyWorkspaceEditParams(edit=convert.new_file_edit(new.uri, new.text), label=label)
+        types.ApplyWorkspaceEditParams(
+            edit=convert.new_file_edit(new.uri, new.text, new.insert_at), label=label
+        )
     )
     applied = bool(result and result.applied)
+    if applied and message:
+        _tell(ls, message)
     if applied and ls.state.client.show_document:
         await ls.window_show_document_async(types.ShowDocumentParams(uri=new.uri, take_focus=True))
     if not applied:
