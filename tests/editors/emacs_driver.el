@@ -145,6 +145,34 @@
                                           (= (overlay-start codecomp--overlay) (point))
                                           t)))))
 
+  (ct-step "generate_tests"
+    ;; A code action that writes another file, run as the command it is listed with.
+    (goto-char (point-min))
+    (search-forward "result = []")
+    (eglot--signal-textDocument/didChange)
+    (let* ((here (eglot--pos-to-lsp-position))
+           (actions (append (jsonrpc-request
+                             ct-server :textDocument/codeAction
+                             (list :textDocument (eglot--TextDocumentIdentifier)
+                                   :range (list :start here :end here)
+                                   :context (list :diagnostics []
+                                                  :only ["refactor.rewrite.tests"])))
+                            nil))
+           (action (seq-find (lambda (a) (string-prefix-p "Generate tests" (plist-get a :title)))
+                             actions))
+           (command (and action (plist-get action :command)))
+           (result (and command
+                        (jsonrpc-request ct-server :workspace/executeCommand
+                                         (list :command (plist-get command :command)
+                                               :arguments (plist-get command :arguments))
+                                         :timeout 60))))
+      (list (cons "titles" (mapcar (lambda (a) (plist-get a :title)) actions))
+            (cons "applied" (and result (eq (plist-get result :applied) t)))
+            (cons "uri" (and result (plist-get result :uri)))
+            (cons "text" (and result (plist-get result :text)))
+            (cons "message" (and result (plist-get result :message)))
+            (cons "alive" (and (jsonrpc-running-p ct-server) t)))))
+
   (ct-step "completion"
     (goto-char (point-max))
     (insert "result = list_files(")

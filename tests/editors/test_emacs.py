@@ -134,3 +134,14 @@ def test_menu_completion_and_clean_shutdown(emacs_run: EditorRun) -> None:
     assert stats["accepted_chars"] == len(accepted), stats
     assert emacs_run.step("shutdown")["exited"] is True
     assert "done" in emacs_run.steps
+
+
+def test_tests_are_generated_through_a_code_action_command(emacs_run: EditorRun) -> None:
+    record = emacs_run.step("generate_tests")
+    assert record["titles"] == ["Generate tests for `list_files`"], record
+    assert record["alive"], record
+    if record["applied"]:
+        assert record["uri"].endswith("/test_sample.py")
+        assert record["text"].startswith("from sample import list_files\n"), record["text"]
+    else:  # no file written: the fixture model's tests were refused, or shown in a message
+        assert record["text"] or "nothing was written" in (record["message"] or ""), record
