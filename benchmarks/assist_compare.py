@@ -36,6 +36,7 @@ from tests.e2e.test_assist_e2e import (  # noqa: E402
     edits_of,
     hover,
     pos,
+    run_command,
     wait_until,
     where,
 )
@@ -115,11 +116,7 @@ async def run_model(model: str | None, options: dict) -> list[str]:
         actions = await code_actions(client, PY_URI, pos(5, 4), pos(9, 17))
         explain = next(a for a in actions if a.title == "Explain this code")
         started = time.perf_counter()
-        result = await client.workspace_execute_command_async(
-            types.ExecuteCommandParams(
-                command=explain.command.command, arguments=explain.command.arguments
-            )
-        )
+        result = await run_command(client, explain)
         ms = (time.perf_counter() - started) * 1000
         out.append(
             f"**Explain this code** (lines 6–10 of files.py, {ms:.0f} ms):\n\n{block(result['explanation'])}\n"

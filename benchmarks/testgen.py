@@ -28,13 +28,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from lsprotocol import types  # noqa: E402
 
 from benchmarks.common import machine_description, markdown_table, summarize  # noqa: E402
 from codecomp_lsp.evaluation.humaneval import load_problems  # noqa: E402
 from codecomp_lsp.features.testrun import drop_tests, run_python_tests  # noqa: E402
 from tests.e2e.lsp_helpers import capture_applied_edits, lsp_session, open_doc  # noqa: E402
-from tests.e2e.test_assist_e2e import code_actions, pos  # noqa: E402
+from tests.e2e.test_assist_e2e import code_actions, pos, run_command  # noqa: E402
 
 _FLIP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq}
 _FLIP |= {ast.NotEq: ast.Eq}
@@ -86,11 +85,7 @@ async def measure(problems: list[tuple[str, dict]], work: Path) -> list[dict]:
             applied.clear()
             client.messages.clear()
             started = time.perf_counter()
-            result = await client.workspace_execute_command_async(
-                types.ExecuteCommandParams(
-                    command=action.command.command, arguments=action.command.arguments
-                )
-            )
+            result = await run_command(client, action)
             row["seconds"] = time.perf_counter() - started
             if not result.get("applied"):
                 told = [m.message for m in client.messages if "nothing was written" in m.message]

@@ -31,12 +31,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from lsprotocol import types  # noqa: E402
 
 from benchmarks.common import machine_description, markdown_table, summarize  # noqa: E402
 from codecomp_lsp.evaluation.humaneval import load_problems  # noqa: E402
 from tests.e2e.lsp_helpers import capture_applied_edits, lsp_session, open_doc  # noqa: E402
-from tests.e2e.test_assist_e2e import code_actions, pos  # noqa: E402
+from tests.e2e.test_assist_e2e import code_actions, pos, run_command  # noqa: E402
 
 HARNESS = """
 const mod = require(process.argv[2]);
@@ -138,11 +137,7 @@ async def measure(model: str, problems: list[tuple[str, dict]], node: str, work:
             client.messages.clear()
             applied.clear()
             started = time.perf_counter()
-            result = await client.workspace_execute_command_async(
-                types.ExecuteCommandParams(
-                    command=action.command.command, arguments=action.command.arguments
-                )
-            )
+            result = await run_command(client, action)
             row = {"problem": pid, "seconds": time.perf_counter() - started}
             rows.append(row)
             if not result.get("applied"):

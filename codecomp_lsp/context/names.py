@@ -14,6 +14,8 @@ TypeScript (and TSX).
 
 from __future__ import annotations
 
+import keyword
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
@@ -22,10 +24,30 @@ import tree_sitter
 
 from codecomp_lsp.context.treesitter import node_text
 
-__all__ = ["NAMED_LANGUAGES", "Names", "Occurrence", "Role", "function_scope", "occurrences"]
+__all__ = [
+    "JS_RESERVED",
+    "NAMED_LANGUAGES",
+    "Names",
+    "Occurrence",
+    "Role",
+    "function_scope",
+    "is_identifier",
+    "occurrences",
+]
 
 NAMED_LANGUAGES = frozenset({"python", "javascript", "typescript", "tsx"})
 PY_FUNCTIONS = frozenset({"function_definition", "lambda"})
+# Words a JavaScript/TypeScript name cannot be (reserved words, and the few that mean a value).
+JS_RESERVED = frozenset(
+    {
+        *("break", "case", "catch", "class", "const", "continue", "debugger", "default"),
+        *("delete", "do", "else", "export", "extends", "false", "finally", "for", "function"),
+        *("if", "import", "in", "instanceof", "new", "null", "return", "super", "switch"),
+        *("this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield"),
+        *("let", "static", "enum", "await", "async", "of", "undefined", "arguments"),
+    }
+)
+_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*\Z")
 JS_FUNCTIONS = frozenset(
     {
         "function_declaration",
@@ -277,6 +299,16 @@ def _within(root: tree_sitter.Node, start: int, end: int) -> Iterator[tree_sitte
         while not cursor.goto_next_sibling():
             if not cursor.goto_parent():
                 return
+
+
+def is_identifier(name: str, language: str) -> bool:
+    """Whether `name` can name a variable or function of `language` we write (Python's soft
+    keywords are left out too: `match`, `case`, `type` read as syntax)."""
+    if not _IDENTIFIER.match(name):
+        return False
+    if language == "python":
+        return "$" not in name and not keyword.iskeyword(name) and not keyword.issoftkeyword(name)
+    return name not in JS_RESERVED
 
 
 def function_scope(root: tree_sitter.Node, byte: int, language: str) -> tree_sitter.Node | None:

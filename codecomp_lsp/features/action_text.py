@@ -12,7 +12,14 @@ from codecomp_lsp.context.symbols import Symbol
 from codecomp_lsp.context.syntax import char_col_to_byte
 from codecomp_lsp.features.modelio import point_to_offset
 
-__all__ = ["comment_block_end", "doc_comment", "next_task_at", "python_docstring", "stub_lines"]
+__all__ = [
+    "comment_block_end",
+    "doc_comment",
+    "first_code_block",
+    "next_task_at",
+    "python_docstring",
+    "stub_lines",
+]
 
 _DOC_WIDTH = 88
 _PY_STUB = re.compile(r"(?:pass|\.\.\.|raise\s+NotImplementedError(?:\(.*\))?)\s*(?:#.*)?")
@@ -21,6 +28,13 @@ _BRACE_STUB = re.compile(
     r"throw\s+new\s+UnsupportedOperationException\(.*\);?|panic\(.*\))?"
 )
 _COMMENT_TYPES = frozenset({"comment", "line_comment", "block_comment"})
+_FENCE = re.compile(r"```[\w+#.-]*[ \t]*\n(.*?)(?:\n[ \t]*```|\Z)", re.S)
+
+
+def first_code_block(answer: str) -> str | None:
+    """The code of a chat answer's first fenced block (to the answer's end if never closed)."""
+    found = _FENCE.search(answer)
+    return found.group(1) if found else None
 
 
 def comment_block_end(text: str, spec: LanguageSpec, line: int) -> int | None:

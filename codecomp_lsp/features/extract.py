@@ -12,7 +12,6 @@ it yields or awaits, declares `global`/`nonlocal`, breaks or continues a loop ou
 
 from __future__ import annotations
 
-import keyword
 import re
 import textwrap
 from dataclasses import dataclass
@@ -21,7 +20,13 @@ import tree_sitter
 
 from codecomp_lsp.context.indent import detect_indent_unit
 from codecomp_lsp.context.languages import LanguageSpec
-from codecomp_lsp.context.names import JS_FUNCTIONS, PY_FUNCTIONS, Role, function_scope
+from codecomp_lsp.context.names import (
+    JS_FUNCTIONS,
+    PY_FUNCTIONS,
+    Role,
+    function_scope,
+    is_identifier,
+)
 from codecomp_lsp.context.names import occurrences as name_occurrences
 from codecomp_lsp.context.parsed import parsed
 from codecomp_lsp.features.refactor_check import Selection, line_bytes
@@ -29,52 +34,6 @@ from codecomp_lsp.features.refactor_check import Selection, line_bytes
 __all__ = ["Extraction", "build_extraction", "function_name", "plan_extraction"]
 
 _IDENT = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
-_JS_RESERVED = frozenset(
-    [
-        "break",
-        "case",
-        "catch",
-        "class",
-        "const",
-        "continue",
-        "debugger",
-        "default",
-        "delete",
-        "do",
-        "else",
-        "export",
-        "extends",
-        "false",
-        "finally",
-        "for",
-        "function",
-        "if",
-        "import",
-        "in",
-        "instanceof",
-        "new",
-        "null",
-        "return",
-        "super",
-        "switch",
-        "this",
-        "throw",
-        "true",
-        "try",
-        "typeof",
-        "var",
-        "void",
-        "while",
-        "with",
-        "yield",
-        "let",
-        "static",
-        "enum",
-        "await",
-        "async",
-        "of",
-    ]
-)
 _PY_LOOPS = frozenset({"for_statement", "while_statement"})
 _JS_LOOPS = frozenset({"for_statement", "for_in_statement", "while_statement", "do_statement"})
 _PY_SCOPES = PY_FUNCTIONS | {"class_definition"}
@@ -186,11 +145,10 @@ def function_name(answer: str, spec: LanguageSpec, taken: frozenset[str] | set[s
     """The first identifier of the model's answer that can name the new function, made unique
     with a numeric suffix; a conventional name when the answer holds none."""
     python = spec.name == "python"
-    reserved = set(keyword.kwlist) | {"def", "function"} if python else _JS_RESERVED
     skip = {"def", "function", "python", "javascript", "typescript", "name", "the", "a"}
     chosen = ""
     for word in _IDENT.findall(answer.replace("`", " ")):
-        if word in reserved or word.lower() in skip or (python and "$" in word):
+        if word.lower() in skip or not is_identifier(word, spec.name):
             continue
         chosen = word
         break

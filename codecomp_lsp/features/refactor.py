@@ -10,7 +10,6 @@ lines that differ, not as a replacement of the whole selection.
 
 from __future__ import annotations
 
-import re
 import textwrap
 import threading
 from collections.abc import Callable
@@ -19,9 +18,10 @@ from codecomp_lsp.context.indent import leading_ws
 from codecomp_lsp.context.languages import LanguageSpec
 from codecomp_lsp.context.names import NAMED_LANGUAGES
 from codecomp_lsp.context.parsed import parsed
-from codecomp_lsp.context.syntax import errors_touch, parse
+from codecomp_lsp.context.syntax import errors_touch
 from codecomp_lsp.engine.decoder import CacheSlot
 from codecomp_lsp.engine.generation import Finish
+from codecomp_lsp.features.action_text import first_code_block
 from codecomp_lsp.features.actions import KIND_REWRITE, ActionOutcome, Offer
 from codecomp_lsp.features.extract import build_extraction, function_name, plan_extraction
 from codecomp_lsp.features.modelio import ModelIO
@@ -52,7 +52,6 @@ REFACTORS = (SIMPLIFY, EXTRACT, RENAME)
 TITLES = {SIMPLIFY: "Simplify", EXTRACT: "Extract function", RENAME: "Rename locals for clarity"}
 MAX_SELECTION_LINES = 80
 CONTEXT_LINES = 30  # of the code around the selection, shown to a chat model
-_FENCE = re.compile(r"```[\w+#.-]*[ \t]*\n(.*?)(?:\n[ \t]*```|\Z)", re.S)
 _SYSTEM = (
     "You are a careful refactoring assistant. You keep behaviour exactly the same and reply "
     "with code only, in one fenced code block."
@@ -84,8 +83,8 @@ def answer_code(raw: str, chat: bool, spec: LanguageSpec) -> str:
     """The code of a model's answer: its first fenced block (chat), or the lines up to the next
     comment line (a before/after prompt)."""
     if chat:
-        found = _FENCE.search(raw)
-        return found.group(1) if found else raw
+        found = first_code_block(raw)
+        return raw if found is None else found
     kept = []
     for line in raw.split("\n"):
         if line.lstrip().startswith(spec.line_comment) and any(k.strip() for k in kept):
@@ -322,7 +321,7 @@ class RefactorService:
     def _top_level_row(text: str, spec: LanguageSpec, facts: Selection) -> int:
         """The line above which a new top-level function goes: the start of the top-level
         statement (the enclosing function or class) the selection is in."""
-        root = parse(text, spec).root_node
+        root = parsed(text, spec).tree.root_node
         start, _ = line_bytes(text.encode("utf-8", "surrogatepass"), facts.first, facts.first)
         for child in root.children:
             if child.end_byte > start:

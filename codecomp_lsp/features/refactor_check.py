@@ -29,7 +29,7 @@ from codecomp_lsp.context.names import (
     function_scope,
     occurrences,
 )
-from codecomp_lsp.context.parsed import parsed
+from codecomp_lsp.context.parsed import error_count, parsed
 from codecomp_lsp.context.syntax import count_errors, errors_touch, parse
 from codecomp_lsp.context.treesitter import walk
 from codecomp_lsp.features.modelio import TextChange, offset_to_point
@@ -133,12 +133,12 @@ def _region_names(root: tree_sitter.Node, data: bytes, first: int, last: int, la
 
 def check_parse(old: str, new: str, spec: LanguageSpec, rows: list[tuple[int, int]]) -> str | None:
     """Why `new` (the document with rows first..last rewritten) does not parse, or None."""
-    tree = parse(new, spec)
-    if count_errors(tree, spec) > count_errors(old, spec) or any(
+    tree, before = parse(new, spec), parsed(old, spec)  # the document's own parse is shared
+    if count_errors(tree, spec) > error_count(before) or any(
         errors_touch(tree, a, b) for a, b in rows
     ):
         return "the rewrite does not parse"
-    if spec.name == "python" and _empty_blocks(tree) > _empty_blocks(parse(old, spec)):
+    if spec.name == "python" and _empty_blocks(tree) > _empty_blocks(before.tree):
         return "the rewrite does not parse"  # tree-sitter takes `if x:` with no body at the end
     return None
 
@@ -205,7 +205,9 @@ def check_rename(
     if failure is not None:
         return new, failure
     last = selection.first + len(new_lines) - 1
-    before = _leaves(parse(old, spec).root_node, _encode(old), selection.first, selection.last)
+    before = _leaves(
+        parsed(old, spec).tree.root_node, _encode(old), selection.first, selection.last
+    )
     after = _leaves(parse(new, spec).root_node, _encode(new), selection.first, last)
     if [n.type for n in before] != [n.type for n in after]:
         return new, "the rewrite changes more than names"

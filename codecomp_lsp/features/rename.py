@@ -10,35 +10,16 @@ renamed document still goes through `check_rename`.
 
 from __future__ import annotations
 
-import keyword
 import re
 
 from codecomp_lsp.context.languages import LanguageSpec
-from codecomp_lsp.context.names import occurrences
+from codecomp_lsp.context.names import is_identifier, occurrences
 from codecomp_lsp.context.parsed import parsed
 from codecomp_lsp.features.refactor_check import Selection, line_bytes
 
 __all__ = ["apply_renames", "parse_renames"]
 
 _PAIR = re.compile(r"`?([A-Za-z_$][\w$]*)`?\s*(?:->|=>|→|:|=)\s*`?([A-Za-z_$][\w$]*)`?")
-_VALID = re.compile(r"[A-Za-z_$][\w$]*\Z")
-_JS_RESERVED = frozenset(
-    {
-        *("break", "case", "catch", "class", "const", "continue", "debugger", "default"),
-        *("delete", "do", "else", "export", "extends", "false", "finally", "for", "function"),
-        *("if", "import", "in", "instanceof", "new", "null", "return", "super", "switch"),
-        *("this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield"),
-        *("let", "static", "enum", "await", "async", "of", "undefined", "arguments"),
-    }
-)
-
-
-def _usable(name: str, spec: LanguageSpec) -> bool:
-    if not _VALID.match(name):
-        return False
-    if spec.name == "python":
-        return "$" not in name and not keyword.iskeyword(name) and not keyword.issoftkeyword(name)
-    return name not in _JS_RESERVED
 
 
 def parse_renames(answer: str, spec: LanguageSpec, facts: Selection) -> dict[str, str]:
@@ -47,7 +28,12 @@ def parse_renames(answer: str, spec: LanguageSpec, facts: Selection) -> dict[str
     taken = facts.names.used | facts.names.bound | facts.module_names | facts.scope_locals
     mapping: dict[str, str] = {}
     for old, new in _PAIR.findall(answer):
-        if old not in renamable or old in mapping or new == old or not _usable(new, spec):
+        if (
+            old not in renamable
+            or old in mapping
+            or new == old
+            or not is_identifier(new, spec.name)
+        ):
             continue
         if new in taken or new in mapping.values():
             continue

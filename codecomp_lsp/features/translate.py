@@ -11,7 +11,6 @@ create files; elsewhere the user is shown the code.
 from __future__ import annotations
 
 import posixpath
-import re
 import textwrap
 import threading
 from pathlib import Path
@@ -22,6 +21,7 @@ from codecomp_lsp.context.symbols import enclosing_symbol
 from codecomp_lsp.context.syntax import count_errors
 from codecomp_lsp.engine.decoder import CacheSlot
 from codecomp_lsp.engine.generation import Finish
+from codecomp_lsp.features.action_text import first_code_block
 from codecomp_lsp.features.actions import ActionOutcome, NewDocument, Offer
 from codecomp_lsp.features.modelio import ModelIO
 from codecomp_lsp.features.refactor import selected_lines
@@ -43,7 +43,6 @@ LABELS = {
 }
 MAX_LINES = 200
 _KINDS = frozenset({"function", "method", "class", "struct", "interface", "enum", "type"})
-_FENCE = re.compile(r"```[\w+#.-]*[ \t]*\n(.*?)\n[ \t]*```", re.S)
 _SYSTEM = (
     "You translate code between programming languages exactly: same behaviour, same names in the "
     "target language's conventions, only its standard library. You reply with code only."
@@ -145,11 +144,11 @@ class TranslateService:
         failure = None
         for candidate in result.candidates:
             raw = candidate.text if self.io.chat else f"```{target}\n{candidate.text}"
-            found = _FENCE.search(raw + ("" if raw.rstrip().endswith("```") else "\n```"))
+            found = first_code_block(raw)
             if candidate.finish is not Finish.STOP or found is None:
                 failure = failure or "the model's answer was cut short"
                 continue
-            translated = found.group(1).strip("\n")
+            translated = found.strip("\n")
             if not translated.strip():
                 failure = failure or "the model wrote no code"
             elif self.io.filter_output(translated) is None:

@@ -16,6 +16,8 @@ import keyword
 import re
 from collections.abc import Iterable
 
+from codecomp_lsp.context.names import JS_RESERVED
+
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
 # String literals and comments, removed before names are read (a rough, line-level scan).
 _PY_NOISE = re.compile(
@@ -32,11 +34,8 @@ def _names(text: str) -> frozenset[str]:
 
 _PY_BUILTINS = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
 _PY_BUILTINS |= {"self", "cls", "__name__", "__file__", "__doc__"}
-_JS_KEYWORDS = _names(
-    """break case catch class const continue debugger default delete do else export extends
-    finally for function if import in instanceof let new return super switch this throw try
-    typeof var void while with yield async await of static get set from as null true false
-    undefined NaN Infinity arguments enum implements interface package private protected public
+_JS_KEYWORDS = JS_RESERVED | _names(
+    """get set from as NaN Infinity implements interface package private protected public
     type readonly declare namespace module abstract keyof infer is satisfies never unknown any
     string number boolean symbol bigint object"""
 )

@@ -109,6 +109,15 @@ async def wait_for_stats(client, condition, timeout: float = 30.0) -> dict[str, 
         await asyncio.sleep(0.1)
 
 
+async def run_command(client, action: types.CodeAction | types.Command) -> Any:
+    """workspace/executeCommand of the command a code action (or a bare command) is listed with."""
+    command = action.command if isinstance(action, types.CodeAction) else action
+    assert command is not None, action
+    return await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=command.command, arguments=command.arguments)
+    )
+
+
 async def code_actions(
     client, uri: str, start: types.Position, end: types.Position | None = None, **context: Any
 ) -> list[types.CodeAction | types.Command]:
@@ -400,11 +409,7 @@ async def test_actions_run_as_commands_without_resolve_support_and_explain(tiny_
         ]
         assert isinstance(docstring, types.CodeAction) and docstring.command is not None
         assert docstring.command.command == "codecomp.applyAction"
-        result = await client.workspace_execute_command_async(
-            types.ExecuteCommandParams(
-                command=docstring.command.command, arguments=docstring.command.arguments
-            )
-        )
+        result = await run_command(client, docstring)
         assert result["applied"] is True
         (params,) = applied
         fixed = apply_edits(ACTIONS_PY, edits_of(params.edit, ACTIONS_URI))
@@ -417,11 +422,7 @@ async def test_actions_run_as_commands_without_resolve_support_and_explain(tiny_
         assert isinstance(explain, types.CodeAction) and explain.edit is None
         assert explain.command.command == "codecomp.explain"
         before = (await stats(client))["generatedTokens"]
-        result = await client.workspace_execute_command_async(
-            types.ExecuteCommandParams(
-                command=explain.command.command, arguments=explain.command.arguments
-            )
-        )
+        result = await run_command(client, explain)
         text = result["explanation"]
         assert isinstance(text, str) and text
         assert (await stats(client))["generatedTokens"] > before

@@ -13,7 +13,14 @@ from codecomp_lsp.context.languages import spec_by_name
 from codecomp_lsp.context.syntax import count_errors
 from tests.conftest import REAL_MODELS_DIR, pull_real_models
 from tests.e2e.lsp_helpers import capture_applied_edits, lsp_session, open_doc
-from tests.e2e.test_assist_e2e import apply_edits, code_actions, edits_of, pos, wait_until
+from tests.e2e.test_assist_e2e import (
+    apply_edits,
+    code_actions,
+    edits_of,
+    pos,
+    run_command,
+    wait_until,
+)
 from tests.samples import TOTAL_SIZE_PY
 
 URI = "file:///work/demo/sizes.py"
@@ -73,11 +80,7 @@ async def test_refactor_runs_as_a_command_without_resolve(tiny_model_dir):
         listed = await code_actions(client, URI, pos(6, 0), pos(10, 0))
         (simplify,) = [a for a in listed if a.title == "Simplify"]
         assert isinstance(simplify, types.CodeAction) and simplify.command is not None
-        result = await client.workspace_execute_command_async(
-            types.ExecuteCommandParams(
-                command=simplify.command.command, arguments=simplify.command.arguments
-            )
-        )
+        result = await run_command(client, simplify)
         if result["applied"]:
             (params,) = applied
             _assert_valid(apply_edits(PY, edits_of(params.edit, URI)))

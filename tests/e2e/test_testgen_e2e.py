@@ -10,13 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from lsprotocol import types
 
 from codecomp_lsp.context.languages import spec_by_name
 from codecomp_lsp.context.syntax import count_errors
 from tests.conftest import REAL_MODELS_DIR, pull_real_models
 from tests.e2e.lsp_helpers import capture_applied_edits, lsp_session, open_doc
-from tests.e2e.test_assist_e2e import code_actions, pos, wait_until
+from tests.e2e.test_assist_e2e import code_actions, pos, run_command, wait_until
 from tests.e2e.test_translate_e2e import PY, _created
 
 
@@ -24,11 +23,7 @@ async def _generate(client, uri: str) -> dict:
     listed = await code_actions(client, uri, pos(2, 4))
     (action,) = [a for a in listed if a.title == "Generate tests for `count_vowels`"]
     assert action.kind == "refactor.rewrite.tests" and action.command is not None
-    return await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(
-            command=action.command.command, arguments=action.command.arguments
-        )
-    )
+    return await run_command(client, action)
 
 
 async def test_tests_are_offered_and_written_beside_the_module_or_refused(

@@ -17,7 +17,7 @@ from codecomp_lsp.context.languages import spec_by_name
 from codecomp_lsp.context.syntax import count_errors
 from tests.conftest import REAL_MODELS_DIR, pull_real_models
 from tests.e2e.lsp_helpers import capture_applied_edits, lsp_session, open_doc
-from tests.e2e.test_assist_e2e import code_actions, pos, wait_until
+from tests.e2e.test_assist_e2e import code_actions, pos, run_command, wait_until
 
 PY = '''def count_vowels(text):
     """How many vowels `text` holds."""
@@ -40,11 +40,7 @@ async def _translate(client, uri: str, title: str) -> dict:
     listed = await code_actions(client, uri, pos(2, 4))
     (action,) = [a for a in listed if a.title == title]
     assert action.kind == "refactor.rewrite.translate" and action.command is not None
-    return await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(
-            command=action.command.command, arguments=action.command.arguments
-        )
-    )
+    return await run_command(client, action)
 
 
 async def test_translations_are_offered_written_to_a_new_file_or_refused(

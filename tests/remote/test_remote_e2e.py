@@ -27,6 +27,7 @@ from tests.e2e.test_assist_e2e import (
     edits_of,
     hover,
     pos,
+    run_command,
     where,
 )
 from tests.remote.models import pulled_default_model
@@ -268,11 +269,7 @@ async def test_hover_and_code_actions_run_on_the_engine_too(engines):
             for a in await code_actions(client, ACTIONS_URI, pos(3, 6))
             if a.title.startswith("Generate docstring")
         ]
-        done = await client.workspace_execute_command_async(
-            types.ExecuteCommandParams(
-                command=docstring.command.command, arguments=docstring.command.arguments
-            )
-        )
+        done = await run_command(client, docstring)
         assert done["applied"] is True
         fixed = apply_edits(ACTIONS_PY, edits_of(applied[0].edit, ACTIONS_URI))
         assert '"""' in fixed.split("\n")[4]

@@ -223,10 +223,13 @@ async def run_action(ls: CodecompServer, data: dict[str, Any]) -> tuple[Document
     cancel = threading.Event()
     started = time.perf_counter()
     title = f"codecomp: {offer.title}"
-    open_texts = {s.doc.uri: s.text for s in ls.state.documents.others(uri)}
+    writes_tests = offer.action.startswith(f"{GENERATE_TESTS}:")
+    # Only tests read the other open documents (an open test file is appended to as it stands).
+    others = ls.state.documents.others(uri) if writes_tests else []
+    open_texts = {s.doc.uri: s.text for s in others}
 
     def work() -> ActionOutcome:
-        if offer.action.startswith(f"{GENERATE_TESTS}:"):
+        if writes_tests:
             report("writing tests")
             return ls.testgen.run(
                 offer,
