@@ -190,7 +190,13 @@ def _finetune(args: argparse.Namespace) -> int:
     from codecomp_lsp.training.recipes import FineTune, LoRA
 
     repo = Path(args.repo).resolve()
-    base = Path(args.base) if args.base else default_model_path()
+    from codecomp_lsp.modelstore.store import ModelStoreError
+
+    try:
+        base, base_name = _finetune_base(args.base) if args.base else (default_model_path(), None)
+    except (OSError, ValueError, ModelStoreError) as exc:
+        print(f"codecomp: {exc}", file=sys.stderr)
+        return 2
     if base is None or not base.is_dir():
         print("codecomp: no base model directory (pass --base)", file=sys.stderr)
         return 2
@@ -202,7 +208,17 @@ def _finetune(args: argparse.Namespace) -> int:
     if args.feedback and not Path(args.feedback).expanduser().is_file():
         print(f"codecomp: no feedback log at {args.feedback}", file=sys.stderr)
         return 2
-    recipe = (LoRA if args.lora else FineTune)(minutes=args.minutes)
+    tuned = {
+        "minutes": args.minutes,
+        "eval_limit": args.eval_limit,
+        **{k: v for k, v in (("context", args.context), ("batch_size", args.batch_size)) if v},
+        **({"lr": args.lr} if args.lr else {}),
+    }
+    recipe = (
+        LoRA(**tuned, merge=args.merge, **({"rank": args.rank} if args.rank else {}))
+        if args.lora
+        else FineTune(**tuned)
+    )
     try:
         report = finetune(
             repo,
@@ -210,8 +226,9 @@ def _finetune(args: argparse.Namespace) -> int:
             out,
             recipe,
             log=lambda m: print(m, file=sys.stderr),
-            score=score_files,
+            score=score_files if args.eval_limit > 0 else None,
             feedback=Path(args.feedback).expanduser() if args.feedback else None,
+            base_name=base_name,
         )
     except ValueError as exc:
         print(f"codecomp: {exc}", file=sys.stderr)
@@ -219,6 +236,24 @@ def _finetune(args: argparse.Namespace) -> int:
     print(json.dumps(report, indent=1))
     print(f"\nfine-tuned model: {out}\nuse it with: codecomp-lsp --model {out}")
     return 0
+
+
+def _finetune_base(spec: str) -> tuple[Path, str | None]:
+    """A `--base` folder, or a catalog name (pulled first if need be) that a saved adapter then
+    names as its base, so it serves on any machine that has that model."""
+    from codecomp_lsp.engine.loader import pick_device, pick_dtype
+    from codecomp_lsp.modelstore.catalog import load_catalog
+    from codecomp_lsp.modelstore.pull import pull
+    from codecomp_lsp.modelstore.resolve import choose_model
+
+    if load_catalog().get(spec) is None:
+        return Path(spec).expanduser(), None
+    device = pick_device("auto")
+    choice = choose_model(spec, device.type)
+    if choice.needs_pull and choice.entry is not None:
+        print(f"pulling {spec}", file=sys.stderr)
+        return pull(choice.entry, pick_dtype("auto", device)), spec
+    return Path(choice.spec), spec
 
 
 def _add_recipe_args(parser: argparse.ArgumentParser) -> None:
@@ -284,12 +319,35 @@ def build_parser() -> argparse.ArgumentParser:
 
     tune = sub.add_parser("finetune", help="adapt the model to a repository's own code")
     tune.add_argument("repo", help="the repository folder")
-    tune.add_argument("--base", help="model directory to start from (default: codecomp-tiny)")
+    tune.add_argument(
+        "--base",
+        help="a catalog name (e.g. qwen2.5-coder-0.5b, pulled if need be) or a model directory "
+        "to start from (default: codecomp-tiny)",
+    )
     tune.add_argument(
         "--out", help="where to write the result (default: ~/.cache/codecomp/finetuned/NAME)"
     )
     tune.add_argument("--minutes", type=float, default=5.0, help="training time budget")
-    tune.add_argument("--lora", action="store_true", help="train a LoRA adapter (merged on save)")
+    tune.add_argument(
+        "--lora",
+        action="store_true",
+        help="train a LoRA adapter, saved alone (serve it with --model OUT)",
+    )
+    tune.add_argument(
+        "--merge",
+        action="store_true",
+        help="with --lora: save a full model with the adapter merged",
+    )
+    tune.add_argument("--rank", type=int, help="with --lora: the adapter's rank (default 16)")
+    tune.add_argument("--context", type=int, help="training window in tokens (default 512)")
+    tune.add_argument("--batch-size", type=int, help="windows per step (default 4)")
+    tune.add_argument("--lr", type=float, help="peak learning rate (default 3e-4)")
+    tune.add_argument(
+        "--eval-limit",
+        type=int,
+        default=100,
+        help="held-out completion tasks per kind scored before and after (0: none)",
+    )
     tune.add_argument(
         "--feedback",
         metavar="LOG",

@@ -29,6 +29,7 @@ from codecomp_lsp.engine.precision import PrecisionChoice, apply_precision
 from codecomp_lsp.engine.quantize import ALWAYS, quant_linears
 from codecomp_lsp.engine.stats import Stats
 from codecomp_lsp.engine.worker import Job, ModelWorker
+from codecomp_lsp.modelstore.adapter import Adapter, AdapterError
 from codecomp_lsp.modelstore.pull import pull
 from codecomp_lsp.modelstore.resolve import ModelChoice, choose_model, fallback_choice
 from codecomp_lsp.modelstore.store import ModelStoreError
@@ -129,7 +130,13 @@ class Engine:
         except ModelLoadError as exc:
             self.state, self.error = EngineState.FAILED, str(exc)
             return
-        choice = choose_model(settings.model, device.type)
+        try:
+            choice = choose_model(settings.model, device.type)
+        except AdapterError as exc:
+            self.error = str(exc)
+            log.error("adapter %s unusable, using the built-in model: %s", settings.model, exc)
+            self._open_fallback(settings, f"{settings.model} could not be used")
+            return
         self.error = None
         try:
             spec = choice.spec
@@ -139,7 +146,7 @@ class Engine:
                 spec = str(folder)
             self.state = EngineState.LOADING
             progress("load", 0, 1)
-            self._open(spec, settings)
+            self._open(spec, settings, choice.adapter)
             self.choice = choice
             return
         except (ModelLoadError, ModelStoreError, torch.OutOfMemoryError) as exc:
@@ -149,14 +156,17 @@ class Engine:
                 return
             self.error = f"{choice.name}: {exc}"
             log.error("model %s failed, using the built-in model: %s", choice.name, exc)
-        self.choice = fallback_choice(f"{choice.name} could not be used")
+        self._open_fallback(settings, f"{choice.name} could not be used")
+
+    def _open_fallback(self, settings: Settings, reason: str) -> None:
+        self.choice = fallback_choice(reason)
         self.state = EngineState.LOADING
         try:
             self._open(self.choice.spec, replace(settings, fimTemplate="auto"))
         except (ModelLoadError, torch.OutOfMemoryError) as exc:
             self.state, self.error = EngineState.FAILED, f"{self.error}; the built-in model: {exc}"
 
-    def _open(self, spec: str, settings: Settings) -> None:
+    def _open(self, spec: str, settings: Settings, adapter: Adapter | None = None) -> None:
         self.loaded = load_within(
             lambda: load_model(
                 spec,
@@ -165,6 +175,7 @@ class Engine:
                 fim_template=settings.fimTemplate,
                 allow_pickle=settings.allowPickle,
                 trust_remote_code=settings.trustRemoteCode,
+                adapter=adapter,
             ),
             settings.loadTimeoutMs / 1000,
             spec,

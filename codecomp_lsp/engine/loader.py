@@ -16,6 +16,8 @@ from typing import Any
 
 import torch
 
+from codecomp_lsp.engine.adapter import merge_adapter
+from codecomp_lsp.modelstore.adapter import Adapter, AdapterError
 from codecomp_lsp.prompt.templates import FimTemplate, detect_template, template_by_name
 
 log = logging.getLogger(__name__)
@@ -213,8 +215,12 @@ def load_model(
     allow_pickle: bool = False,
     trust_remote_code: bool = False,
     dequantize_gguf: bool = True,
+    adapter: Adapter | None = None,
 ) -> LoadedModel:
-    """Load and place a model; raise ModelLoadError with a message a user can act on."""
+    """Load and place a model; raise ModelLoadError with a message a user can act on.
+
+    `adapter`, a LoRA adapter trained on this model, is folded into the weights before they move
+    to the device (and before any quantization, which then sees the adapted weights)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     started = time.perf_counter()
@@ -250,6 +256,12 @@ def load_model(
         if "safetensors" in str(exc).lower() and not allow_pickle:
             hint = " (only safetensors weights are loaded unless allowPickle is set)"
         raise ModelLoadError(f"could not load model {spec!r}: {exc}{hint}") from exc
+    if adapter is not None:
+        try:
+            layers = merge_adapter(model, adapter)
+        except AdapterError as exc:
+            raise ModelLoadError(str(exc)) from exc
+        log.info("merged the LoRA adapter %s into %d layers", adapter.path, layers)
     try:
         model.to(torch_device)
     except (RuntimeError, torch.OutOfMemoryError) as exc:
@@ -268,10 +280,11 @@ def load_model(
         template = detect_template(vocab)
     layer_types = getattr(model.config.get_text_config(decoder=True), "layer_types", None) or []
     reusable = all(t == "full_attention" for t in layer_types)
+    name = str(manifest.get("name") or (Path(spec).name if Path(spec).exists() else spec))
     loaded = LoadedModel(
         model=model,
         tokenizer=tokenizer,
-        name=str(manifest.get("name") or (Path(spec).name if Path(spec).exists() else spec)),
+        name=name if adapter is None else f"{adapter.name} (LoRA on {name})",
         device=torch_device,
         dtype=torch_dtype,
         template=template,

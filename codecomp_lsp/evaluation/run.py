@@ -150,10 +150,12 @@ def evaluate(
 
 
 def score_files(model: Path | str, files: list[dict], limit: int, seed: int) -> dict:
-    """Next-line and middle-line scores of a model directory on some source files (3 tasks a
-    file, at most `limit` a kind) without the timings: `codecomp finetune`'s before/after."""
+    """Next-line and middle-line scores of a model directory (or adapter folder) on some source
+    files (`limit` tasks a kind, spread over the files, at least 3 a file) without the timings:
+    `codecomp finetune`'s before/after."""
+    per_file = max(3, -(-limit // max(1, len(files))))
     tasks = {
-        kind: line_tasks_from_files(files, kind=kind, per_file=3, limit=limit, seed=seed)
+        kind: line_tasks_from_files(files, kind=kind, per_file=per_file, limit=limit, seed=seed)
         for kind in ("next-line", "fim-line")
     }
     completer = ModelCompleter(str(model))
@@ -163,6 +165,7 @@ def score_files(model: Path | str, files: list[dict], limit: int, seed: int) -> 
         completer.close()
     return {
         kind: {k: v for k, v in s.items() if k != "ms_per_task"}
+        | {"predictions": report["predictions"][kind]}
         for kind, s in report["sets"].items()
     }
 

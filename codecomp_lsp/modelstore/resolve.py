@@ -3,9 +3,10 @@ else the built-in codecomp-tiny — with the reason, so the user can be told why
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from codecomp_lsp.modelstore.adapter import Adapter, AdapterError, is_adapter, read_adapter
 from codecomp_lsp.modelstore.catalog import CATALOG_FILE, CatalogEntry, load_catalog, read_catalog
 from codecomp_lsp.modelstore.store import InstallState, ModelStore
 
@@ -20,6 +21,7 @@ class ModelChoice:
     fallback: bool = False  # the built-in model, because nothing better is pulled or loads
     entry: CatalogEntry | None = None  # set for catalog models
     state: InstallState | None = None  # of a catalog model when chosen
+    adapter: Adapter | None = None  # a LoRA adapter folded into `spec`'s weights at load
 
     @property
     def needs_pull(self) -> bool:
@@ -49,9 +51,14 @@ def _catalog_choice(entry: CatalogEntry, store: ModelStore, reason: str) -> Mode
 def choose_model(
     configured: str | None, device_type: str, store: ModelStore | None = None
 ) -> ModelChoice:
-    """The model to load for a `model` setting (None: not configured) on a device type."""
+    """The model to load for a `model` setting (None: not configured) on a device type.
+
+    An adapter folder (`codecomp finetune --lora`) chooses its base model the same way, with the
+    adapter attached; AdapterError says what is wrong with one."""
     store = store or ModelStore()
     catalog = load_catalog()
+    if configured and is_adapter(configured):
+        return _adapter_choice(read_adapter(configured), device_type, store)
     if configured:
         entry = catalog.get(configured)
         if entry is None:
@@ -69,6 +76,21 @@ def choose_model(
     best = catalog.preference(device_type)
     hint = f"; `codecomp models pull {best[0]}` gets a real one" if best else ""
     return fallback_choice(f"no catalog model is pulled{hint}")
+
+
+def _adapter_choice(adapter: Adapter, device_type: str, store: ModelStore) -> ModelChoice:
+    base = adapter.base
+    if load_catalog().get(base) is None and (adapter.path / base).exists():
+        base = str(adapter.path / base)  # a base named relative to the adapter folder
+    if is_adapter(base):
+        raise AdapterError(f"{adapter.path}: its base {base} is an adapter too")
+    choice = choose_model(base, device_type, store)
+    return replace(
+        choice,
+        name=f"{adapter.name} (LoRA on {choice.name})",
+        reason=f"{choice.reason}; adapter {adapter.path}",
+        adapter=adapter,
+    )
 
 
 def recommended(device_type: str) -> str | None:

@@ -27,6 +27,7 @@ from codecomp_lsp.engine.loader import (
     model_source,
     stop_ids,
 )
+from codecomp_lsp.modelstore.adapter import AdapterError
 from codecomp_lsp.modelstore.resolve import choose_model
 from codecomp_lsp.prompt.templates import detect_template, template_by_name
 from codecomp_lsp.remote.backend import RemoteBackend, probe
@@ -56,7 +57,12 @@ def _local_spec(name: str) -> str | None:
     """A loader spec for `name` when its tokenizer is on this machine, else None."""
     if not name:
         return None
-    choice = choose_model(name, "cpu")
+    try:
+        choice = choose_model(name, "cpu")
+    except AdapterError:  # an adapter folder: its base's tokenizer is the one to use
+        return None
+    if choice.adapter is not None:
+        return choice.spec or None
     if choice.entry is not None:
         return choice.spec or None  # a catalog model: its folder once pulled
     path = Path(name).expanduser()

@@ -36,6 +36,28 @@ TEMPLATES: Final[dict[FimMode, str]] = {"psm": PSM_TEMPLATE, "spm": SPM_TEMPLATE
 
 
 @dataclass(frozen=True)
+class FimMarkers:
+    """The marker tokens a model family was trained with, so that fine-tuning another family
+    (Qwen2.5-Coder: `<|fim_prefix|>`…) teaches the layout its server prompts use. `spm` is
+    False for families trained on PSM only: their fragments are all laid out PSM."""
+
+    prefix: str = FIM_PREFIX
+    suffix: str = FIM_SUFFIX
+    middle: str = FIM_MIDDLE
+    eos: str = EOS_TOKEN
+    spm: bool = True
+
+    def parts(self, mode: FimMode) -> list[str]:
+        """`template_parts(mode)` with this family's markers (no trailing EOS)."""
+        rename = {FIM_PREFIX: self.prefix, FIM_SUFFIX: self.suffix, FIM_MIDDLE: self.middle}
+        parts = [rename.get(p, p) for p in template_parts(mode)]
+        return parts[:-1] if parts[-1] == EOS_TOKEN else parts
+
+
+CODECOMP_MARKERS: Final = FimMarkers()
+
+
+@dataclass(frozen=True)
 class FimSplit:
     """A document cut into three spans; `prefix + middle + suffix` is the document."""
 
@@ -113,7 +135,11 @@ def _token_id(tokenizer: PreTrainedTokenizerFast, token: str) -> int:
 
 
 def fim_fragment_ids(
-    ids: Sequence[int], tokenizer: PreTrainedTokenizerFast, mode: FimMode, rng: random.Random
+    ids: Sequence[int],
+    tokenizer: PreTrainedTokenizerFast,
+    mode: FimMode,
+    rng: random.Random,
+    markers: FimMarkers = CODECOMP_MARKERS,
 ) -> list[int] | None:
     """FIM-transform one document fragment given as token ids, never growing it.
 
@@ -132,9 +158,7 @@ def fim_fragment_ids(
         "middle": tokenizer.encode(split.middle, add_special_tokens=False),
         "suffix": tokenizer.encode(split.suffix, add_special_tokens=False),
     }
-    parts = template_parts(mode)
-    if parts[-1] == EOS_TOKEN:
-        parts = parts[:-1]
+    parts = markers.parts(mode)
     n_sentinels = sum(1 for p in parts if p not in spans)
     excess = n_sentinels + sum(len(v) for v in spans.values()) - len(ids)
     if excess > 0:
@@ -157,6 +181,7 @@ def apply_fim_to_context(
     *,
     fim_rate: float = 0.5,
     spm_rate: float = 0.5,
+    markers: FimMarkers = CODECOMP_MARKERS,
 ) -> list[int]:
     """Context-level FIM: after packing documents into a training window, split it
     at EOS and transform each fragment independently with probability `fim_rate`.
@@ -166,14 +191,14 @@ def apply_fim_to_context(
     The result is never longer than `ids` (suffixes are trimmed to make room for
     the sentinels) but can be shorter, so callers pad.
     """
-    eos_id = _token_id(tokenizer, EOS_TOKEN)
+    eos_id = _token_id(tokenizer, markers.eos)
     out: list[int] = []
     fragment: list[int] = []
 
     def flush() -> None:
         if fragment and rng.random() < fim_rate:
-            mode: FimMode = "spm" if rng.random() < spm_rate else "psm"
-            transformed = fim_fragment_ids(fragment, tokenizer, mode, rng)
+            mode: FimMode = "spm" if markers.spm and rng.random() < spm_rate else "psm"
+            transformed = fim_fragment_ids(fragment, tokenizer, mode, rng, markers)
             out.extend(fragment if transformed is None else transformed)
         else:
             out.extend(fragment)

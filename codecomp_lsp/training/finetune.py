@@ -4,9 +4,11 @@ The FineTune / LoRA recipes on the one loop. The repository's files are split (b
 file, deterministically) into training and held-out files; the held-out loss is
 measured before and after, and a `score` callback (the CLI passes the `codecomp
 eval` harness, `evaluation.run.score_files`) scores completions on them too, so
-the gain is measured, not assumed. The default model is fine-tuned in full; a
-bigger Hugging Face model gets a LoRA adapter (`peft`) that is merged on save, so
-the result loads with `--model` like any model.
+the gain is measured, not assumed. codecomp-tiny is fine-tuned in full; a bigger
+model (Qwen2.5-Coder) gets a LoRA adapter (`peft`), saved as the adapter alone (a
+few MB naming its base, which `--model ADAPTER` folds in at load) or merged into a
+full copy. Training uses the model family's own FIM markers, so the infilling the
+server asks for is what the adapter learns.
 
 Nothing here imports `codecomp_lsp.evaluation`: evaluation builds on training, not
 the reverse.
@@ -26,6 +28,8 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from codecomp_lsp.modelstore.adapter import ADAPTER_WEIGHTS, set_base
+from codecomp_lsp.prompt.templates import detect_template
 from codecomp_lsp.training.data.feedback import (
     example_ids,
     load_feedback,
@@ -33,6 +37,7 @@ from codecomp_lsp.training.data.feedback import (
     mix_examples,
 )
 from codecomp_lsp.training.data.filters import language_of, normalise, reject_reason
+from codecomp_lsp.training.fim import CODECOMP_MARKERS, FimMarkers
 from codecomp_lsp.training.loop import (
     batches,
     estimate_loss,
@@ -41,7 +46,7 @@ from codecomp_lsp.training.loop import (
     training_device,
 )
 from codecomp_lsp.training.recipes import FineTune, LoRA
-from codecomp_lsp.training.special_tokens import FIM_MIDDLE
+from codecomp_lsp.training.special_tokens import EOS_TOKEN
 
 # (model directory, held-out files, task limit, seed) → scores per task kind
 Score = Callable[[Path, list[dict], int, int], dict]
@@ -112,6 +117,36 @@ def heldout_chunks(tokenizer, files: list[dict], context: int) -> list[list[int]
     return chunks
 
 
+def fim_markers(tokenizer) -> FimMarkers | None:  # noqa: ANN001
+    """The FIM markers the tokenizer's family was trained with (None: no FIM); documents are
+    separated by `<|endoftext|>` where the vocabulary has it (Qwen's pretraining separator,
+    while its Instruct tokenizer's eos is `<|im_end|>`)."""
+    vocab = tokenizer.get_vocab()
+    template = detect_template(vocab)
+    if template.name == "codecomp":
+        return CODECOMP_MARKERS
+    if template.name == "none" or template.spaced:
+        return None
+    eos = EOS_TOKEN if EOS_TOKEN in vocab else tokenizer.eos_token
+    return FimMarkers(template.prefix, template.suffix, template.middle, eos, spm=False)
+
+
+def _check_out(out: Path) -> None:
+    """Only an earlier `codecomp finetune` result (it has finetune.json) is written over."""
+    holds_model = (out / "config.json").is_file() or (out / "adapter_config.json").is_file()
+    if holds_model and not (out / "finetune.json").is_file():
+        raise ValueError(f"{out} already holds a model; choose another --out")
+
+
+def _clear_model_files(out: Path) -> None:
+    """An adapter saved where an earlier run left a full model replaces it (a config.json
+    beside the adapter would make the folder load as that model)."""
+    if (out / "config.json").is_file():
+        for path in out.iterdir():
+            if path.name != "finetune.json" and path.is_file():
+                path.unlink()
+
+
 def _with_adapter(model, recipe: LoRA):  # noqa: ANN001, ANN202
     from peft import LoraConfig, get_peft_model
 
@@ -132,6 +167,7 @@ def finetune(
     log: Callable[[str], None] = print,
     score: Score | None = None,
     feedback: Path | None = None,
+    base_name: str | None = None,
 ) -> dict:
     """Fine-tune `base` on `repo` and save the result to `out` (with `finetune.json`).
 
@@ -139,7 +175,9 @@ def finetune(
     then has `before` and `after` besides the held-out loss. `feedback`, a `feedbackLog` file:
     its accepted suggestions are trained on as FIM examples, its rejected ones only measured
     (training/data/feedback.py); the report's `feedback` has both losses before and after.
+    `base_name` (a catalog name) is what a saved adapter names as its base, else `base`'s path.
     """
+    _check_out(out)
     files = repository_files(repo)
     if not files:
         raise ValueError(f"no source files to learn from under {repo}")
@@ -153,10 +191,15 @@ def finetune(
     n_params = sum(p.numel() for p in model.parameters())
     if type(recipe) is FineTune and recipe.lora_above is not None and n_params > recipe.lora_above:
         recipe = LoRA(**asdict(recipe))
+    if isinstance(recipe, LoRA) and recipe.frozen_bf16:
+        model.to(torch.bfloat16)  # frozen weights; the adapter's own weights stay float32
     context = min(recipe.context, getattr(model.config, "max_position_embeddings", recipe.context))
-    eos = tokenizer.eos_token_id
+    markers = fim_markers(tokenizer)
+    eos = tokenizer.convert_tokens_to_ids(markers.eos) if markers else tokenizer.eos_token_id
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
     chunks = heldout_chunks(tokenizer, heldout, context)
+    if len(chunks) > recipe.loss_chunks:  # evenly spaced: a big model's loss costs minutes
+        chunks = [chunks[i * len(chunks) // recipe.loss_chunks] for i in range(recipe.loss_chunks)]
 
     def heldout_loss() -> float | None:
         return (
@@ -164,7 +207,7 @@ def finetune(
         )
 
     before_loss = heldout_loss()
-    has_fim = FIM_MIDDLE in tokenizer.get_vocab()
+    has_fim = markers is not None
     liked: list[tuple[list[int], int]] = []
     disliked: list[tuple[list[int], int]] = []
     if feedback is not None:
@@ -188,6 +231,7 @@ def finetune(
         seq_len=context,
         fim_rate=recipe.fim_rate if has_fim else 0.0,
         spm_rate=recipe.spm_rate,
+        markers=markers or CODECOMP_MARKERS,
     )
     if liked:
         train_batches = mix_examples(train_batches, [ids for ids, _ in liked], rng, pad_id=pad_id)
@@ -199,17 +243,27 @@ def finetune(
             log(f"step {record['step']}/{config.steps} loss {sum(recent) / len(recent):.3f}")
 
     result = run(config, model, train_batches, on_step=on_step)
-    if isinstance(recipe, LoRA):
+    adapter_only = isinstance(recipe, LoRA) and not recipe.merge
+    if isinstance(recipe, LoRA) and recipe.merge:
         model = model.merge_and_unload()
+    model.eval()
     after_loss = heldout_loss()
     feedback_after = (middle_loss(model, liked), middle_loss(model, disliked))
     out.mkdir(parents=True, exist_ok=True)
-    model.to(torch.bfloat16).save_pretrained(out)
-    tokenizer.save_pretrained(out)
+    if adapter_only:
+        _clear_model_files(out)
+        model.save_pretrained(out)
+        set_base(out, base_name or str(Path(base).resolve()))
+        size = (out / ADAPTER_WEIGHTS).stat().st_size
+        log(f"saved the LoRA adapter ({size / 1e6:.1f} MB) for {base_name or base}")
+    else:
+        model.to(torch.bfloat16).save_pretrained(out)
+        tokenizer.save_pretrained(out)
     report = {
         "repository": str(repo),
-        "base": str(base),
+        "base": base_name or str(base),
         "method": recipe.method,
+        "fim": markers.prefix if markers else None,
         "files": {"train": len(train_files), "heldout": len(heldout)},
         "train_tokens_per_epoch": len(stream),
         "steps": result.step,

@@ -22,7 +22,7 @@ import torch
 from transformers import PreTrainedTokenizerBase
 
 from codecomp_lsp.engine.loader import pick_device
-from codecomp_lsp.training.fim import apply_fim_to_context
+from codecomp_lsp.training.fim import CODECOMP_MARKERS, FimMarkers, apply_fim_to_context
 
 IGNORE_INDEX = -100  # labels with this value do not contribute to the loss
 
@@ -43,6 +43,9 @@ class LoopConfig:
     max_grad_norm: float = 1.0
     bf16: bool = True  # bf16 autocast for forward passes (weights stay float32)
     max_minutes: float | None = None  # stop early once this much wall time is spent
+    # The schedule runs to its end by `max_minutes` when the steps would not (a fine-tune that
+    # the clock stops); off for pretraining, whose runs stop and resume on the same schedule.
+    schedule_by_time: bool = False
     eval_every: int = 0
     checkpoint_every: int = 0
 
@@ -68,6 +71,15 @@ def lr_at(step: int, config: LoopConfig) -> float:
     progress = min(1.0, (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps))
     cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
     return config.lr * (config.min_lr_ratio + (1.0 - config.min_lr_ratio) * cosine)
+
+
+def _schedule_step(step: int, elapsed: float, config: LoopConfig) -> int:
+    """Where the schedule stands: the step, or as far along as the time budget is spent when
+    that is further, so a run the clock stops (a few minutes' fine-tune) still decays to the
+    end of its schedule instead of stopping at its peak learning rate."""
+    if not config.schedule_by_time or config.max_minutes is None or config.max_minutes <= 0:
+        return step
+    return max(step, int(config.steps * elapsed / (config.max_minutes * 60)))
 
 
 def autocast(device: torch.device, enabled: bool = True) -> torch.autocast:
@@ -114,6 +126,7 @@ def batches(
     seq_len: int,
     fim_rate: float = 0.5,
     spm_rate: float = 0.5,
+    markers: FimMarkers = CODECOMP_MARKERS,
 ) -> Iterator[Batch]:
     """Endless training batches: `batch_size` drawn windows, each given context-level FIM
     with probability `fim_rate` per document (0: none, and no RNG is spent on it).
@@ -128,7 +141,9 @@ def batches(
         drawn = [draw() for _ in range(batch_size)]
         if fim_rate > 0:
             drawn = [
-                apply_fim_to_context(w, tokenizer, rng, fim_rate=fim_rate, spm_rate=spm_rate)
+                apply_fim_to_context(
+                    w, tokenizer, rng, fim_rate=fim_rate, spm_rate=spm_rate, markers=markers
+                )
                 for w in drawn
             ]
         yield make_batch(drawn, seq_len, pad_id)
@@ -210,7 +225,7 @@ def run(
             result.stopped_for_time = True
             break
         step_start = time.monotonic()
-        lr = lr_at(result.step, config)
+        lr = lr_at(_schedule_step(result.step, step_start - started, config), config)
         for group in optimizer.param_groups:
             group["lr"] = lr
         input_ids, labels = next(batches)

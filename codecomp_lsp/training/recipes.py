@@ -95,6 +95,7 @@ class FineTune:
     spm_rate: float = 0.5
     heldout_fraction: float = 0.1
     eval_limit: int = 100  # completion tasks per kind when scoring held-out files
+    loss_chunks: int = 32  # held-out windows the loss before and after is measured on
     lora_above: int | None = 100_000_000
     device: str | None = None  # None: CUDA when present, else the CPU
     seed: int = 0
@@ -103,19 +104,29 @@ class FineTune:
 
     def loop(self, steps: int) -> LoopConfig:
         return LoopConfig(
-            steps=steps, lr=self.lr, max_grad_norm=self.max_grad_norm, max_minutes=self.minutes
+            steps=steps,
+            lr=self.lr,
+            max_grad_norm=self.max_grad_norm,
+            max_minutes=self.minutes,
+            schedule_by_time=True,
         )
 
 
 @dataclass(frozen=True)
 class LoRA(FineTune):
-    """`FineTune` through a rank-`rank` adapter on every linear layer (`peft`), merged into
-    the base weights on save, so the result loads like any model."""
+    """`FineTune` through a rank-`rank` adapter on every linear layer (`peft`). Saved as the
+    adapter alone (`--model ADAPTER` folds it into its base at load), or with `merge` as a
+    full model. `frozen_bf16` keeps the frozen base weights in bfloat16 (half the memory, no
+    per-step casts under autocast); the adapter's weights train in float32."""
 
     rank: int = 16
     target_modules: str = "all-linear"
+    merge: bool = False
+    frozen_bf16: bool = True
 
-    method = "LoRA (merged)"
+    @property
+    def method(self) -> str:  # type: ignore[override]
+        return "LoRA (merged)" if self.merge else "LoRA adapter"
 
     @property
     def alpha(self) -> int:

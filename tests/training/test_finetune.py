@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import torch
 from transformers import AutoModelForCausalLM
 
 from codecomp_lsp.training.finetune import repository_files, split_files
@@ -74,8 +75,13 @@ def test_finetune_runs_and_reports_before_and_after(tmp_path: Path, tiny_model_d
     assert f"--model {out}" in done.stdout
 
 
-def test_finetune_with_lora_merges_the_adapter(tmp_path: Path, tiny_model_dir: Path) -> None:
+def test_finetune_with_lora_saves_the_adapter_alone_and_it_serves(
+    tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    from codecomp_lsp.engine.loader import load_model
     from codecomp_lsp.evaluation.run import score_files
+    from codecomp_lsp.modelstore.adapter import read_adapter
+    from codecomp_lsp.modelstore.resolve import choose_model
     from codecomp_lsp.training.finetune import finetune
     from codecomp_lsp.training.recipes import LoRA
 
@@ -84,9 +90,61 @@ def test_finetune_with_lora_merges_the_adapter(tmp_path: Path, tiny_model_dir: P
     report = finetune(
         _repo(tmp_path / "repo"), tiny_model_dir, out, recipe, log=lambda m: None, score=score_files
     )
+    assert report["method"] == "LoRA adapter" and report["steps"] >= 1
+    assert report["fim"] == "<|cc_prefix|>"  # the family's own FIM markers
+    assert sorted(p.name for p in out.iterdir()) == [
+        "README.md",
+        "adapter_config.json",
+        "adapter_model.safetensors",
+        "finetune.json",
+    ]
+    adapter = read_adapter(out)
+    assert Path(adapter.base) == tiny_model_dir.resolve()
+    # `after` was scored through the adapter folder itself, as `--model OUT` serves it.
+    assert set(report["after"]) == {"next-line", "fim-line"}
+    choice = choose_model(str(out), "cpu")
+    assert choice.adapter == adapter and Path(choice.spec) == tiny_model_dir.resolve()
+    served = load_model(choice.spec, device="cpu", dtype="float32", adapter=adapter)
+    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    changed = [
+        name
+        for (name, mine), (_, theirs) in zip(
+            served.model.named_parameters(), base.named_parameters(), strict=True
+        )
+        if not torch.equal(mine, theirs)
+    ]
+    assert changed and all(name.endswith("proj.weight") for name in changed)
+
+
+def test_finetune_with_lora_merge_saves_a_full_model(tmp_path: Path, tiny_model_dir: Path) -> None:
+    from codecomp_lsp.training.finetune import finetune
+    from codecomp_lsp.training.recipes import LoRA
+
+    out = tmp_path / "tuned"
+    recipe = LoRA(minutes=0.1, merge=True)
+    report = finetune(_repo(tmp_path / "repo"), tiny_model_dir, out, recipe, log=lambda m: None)
     assert report["method"] == "LoRA (merged)"
     model = AutoModelForCausalLM.from_pretrained(out)
     assert not any("lora" in name for name, _ in model.named_parameters())
+    # An adapter saved later over it replaces the full model (ours: finetune.json marks it).
+    finetune(_repo(tmp_path / "repo2"), tiny_model_dir, out, LoRA(minutes=0.05), log=lambda m: None)
+    assert not (out / "config.json").exists() and (out / "adapter_config.json").is_file()
+
+
+def test_an_adapter_is_never_saved_over_someone_elses_model(
+    tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    import shutil
+
+    import pytest
+
+    from codecomp_lsp.training.finetune import finetune
+    from codecomp_lsp.training.recipes import LoRA
+
+    out = shutil.copytree(tiny_model_dir, tmp_path / "model")
+    with pytest.raises(ValueError, match="already holds a model"):
+        finetune(_repo(tmp_path / "repo"), tiny_model_dir, out, LoRA(minutes=0.05), log=print)
+    assert (out / "config.json").is_file()
 
 
 def test_finetune_refuses_an_empty_repository(tmp_path: Path, tiny_model_dir: Path) -> None:
