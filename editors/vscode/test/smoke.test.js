@@ -349,6 +349,69 @@ describe('codecomp VS Code extension against the real server', { skip: SKIP, tim
         }
     });
 
+    it('lists the refactorings, tests and translations for a selection, and Extract function edits the file', async () => {
+        // What the lightbulb does: the client's code action provider for the selected lines, then
+        // the chosen action resolved (its edit computed lazily), applied, and its command run.
+        const text = [
+            'def summarize(values):',
+            '    total = 0',
+            '    count = 0',
+            '    for value in values:',
+            '        total += value',
+            '        count += 1',
+            '    mean = total / count',
+            '    return mean',
+            '',
+        ].join('\n');
+        const file = path.join(tmp, 'stats_refactor.py');
+        fs.writeFileSync(file, text);
+        const doc = stub.openDocument(file, 'python', text);
+        const range = new Range(1, 0, 5, 18);
+        stub.setActiveEditor(doc, new Selection(1, 0, 5, 18));
+        const codeActions = provider('CodeActionsProvider');
+        const token = new CancellationTokenSource().token;
+        const listed = await codeActions.provideCodeActions(
+            doc,
+            range,
+            { diagnostics: [], only: vscode.CodeActionKind.Refactor, triggerKind: vscode.CodeActionTriggerKind.Invoke },
+            token,
+        );
+        const titles = (listed ?? []).map((a) => a.title);
+        for (const title of ['Simplify', 'Extract function', 'Rename locals for clarity']) {
+            assert.ok(titles.includes(title), `${title} not offered: ${JSON.stringify(titles)}`);
+        }
+        assert.ok(titles.some((t) => /^Generate tests/.test(t)), `no Generate tests: ${JSON.stringify(titles)}`);
+        assert.ok(titles.some((t) => /^Translate to JavaScript/.test(t)), `no Translate: ${JSON.stringify(titles)}`);
+        for (const action of listed) {
+            assert.ok(action instanceof vscode.CodeAction, 'the client did not convert the action');
+            assert.ok(action.kind.value.startsWith('refactor'), action.kind.value);
+        }
+        let extract = listed.find((a) => a.title === 'Extract function');
+        if (!extract.edit && !extract.command) {
+            extract = await codeActions.resolveCodeAction(extract, token);
+        }
+        assert.ok(extract.edit, `Extract function came back without an edit: ${JSON.stringify(extract)}`);
+        await vscode.workspace.applyEdit(extract.edit);
+        if (extract.command) {
+            await vscode.commands.executeCommand(extract.command.command, ...(extract.command.arguments ?? []));
+        }
+        const after = doc.getText().split('\n');
+        // The server built it: a new top-level function taking what the lines read and returning
+        // what later lines use, and the lines replaced by a call that assigns those names.
+        const def = after.find((line) => /^def \w+\(values\):$/.test(line));
+        assert.ok(def, `no extracted function in:\n${doc.getText()}`);
+        const name = def.slice(4, def.indexOf('('));
+        const assigned = new RegExp(`^    (\\w+), (\\w+) = ${name}\\(values\\)$`);
+        const call = after.map((line) => line.match(assigned)).find(Boolean);
+        assert.ok(call, `no call of ${name} in:\n${doc.getText()}`);
+        assert.deepEqual([call[1], call[2]].sort(), ['count', 'total']);
+        assert.ok(after.includes(`    return ${call[1]}, ${call[2]}`), doc.getText());
+        assert.ok(after.includes('    mean = total / count'), doc.getText());
+        assert.equal(doc.version > 1, true, 'the document was not edited');
+        const stats = await api.stats();
+        assert.equal(stats.modelState, 'ready');
+    });
+
     it('restarts a server that crashed, and it answers again', async () => {
         const seen = stub.messages.length;
         const client = api.client;

@@ -967,6 +967,7 @@ const workspace = {
     asRelativePath: (pathOrUri) => (typeof pathOrUri === 'string' ? pathOrUri : pathOrUri.fsPath),
     applyEdit: (edit) => {
         messages.push({ level: 'applyEdit', message: '', items: [edit] });
+        applyWorkspaceEdit(edit);
         return Promise.resolve(true);
     },
     createFileSystemWatcher: () => ({
@@ -993,6 +994,45 @@ function openDocument(filePath, languageId, text) {
     textDocuments.push(document);
     openEmitter.fire(document);
     return document;
+}
+
+/**
+ * Apply a WorkspaceEdit as VS Code does: files it creates are created (never over an existing one
+ * unless overwrite is set), text edits go to the open document (else to the file on disk), last
+ * edit first so that earlier ranges stay valid.
+ */
+function applyWorkspaceEdit(edit) {
+    for (const [uri, edits, operation] of edit.entries()) {
+        if (operation && operation.create) {
+            const options = operation.create || {};
+            if (!fs.existsSync(uri.fsPath) || options.overwrite) {
+                fs.mkdirSync(path.dirname(uri.fsPath), { recursive: true });
+                fs.writeFileSync(uri.fsPath, '');
+            }
+            continue;
+        }
+        if (!edits || edits.length === 0) {
+            continue;
+        }
+        const document = textDocuments.find((d) => d.uri.toString() === uri.toString());
+        const target = document || new TextDocument(uri, 'plaintext', fs.readFileSync(uri.fsPath, 'utf8'), 1);
+        // set(uri, edits) takes TextEdits or [TextEdit, metadata] pairs, as the real API does.
+        const plain = edits.map((e) => (Array.isArray(e) ? e[0] : e));
+        const ordered = plain.sort((a, b) => target.offsetAt(b.range.start) - target.offsetAt(a.range.start));
+        for (const one of ordered) {
+            if (document) {
+                editDocument(document, one.range, one.newText);
+            } else {
+                const text = target.getText();
+                const start = target.offsetAt(one.range.start);
+                const end = target.offsetAt(one.range.end);
+                target._setText(text.slice(0, start) + one.newText + text.slice(end));
+            }
+        }
+        if (!document) {
+            fs.writeFileSync(uri.fsPath, target.getText());
+        }
+    }
 }
 
 /** Apply one edit to a document (bumping its version) and fire onDidChangeTextDocument. */
