@@ -164,7 +164,7 @@ def main() -> None:
     parser.add_argument("--eval-limit", type=int, default=100)
     parser.add_argument("--rank", type=int, default=16)
     parser.add_argument("--context", type=int, default=512)
-    parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--batch-size", type=int, default=LoRA().batch_size)
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--out", required=True, help="the report (.md; .json beside it)")
     args = parser.parse_args()

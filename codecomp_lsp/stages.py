@@ -22,6 +22,9 @@ class Stage(StrEnum):
     # Rank candidates that use names nothing the model saw defines below the others; hold back a
     # lone automatic one made only of such names (postprocess/references.py).
     REFERENCE_CHECK = "reference-check"
+    # An empty line with statements after it at its indentation is not answered with `return`,
+    # `raise`, `break`… that would cut them off (context/reachability.py).
+    REACHABILITY = "reachability"
 
 
 STAGES = tuple(Stage)

@@ -132,6 +132,9 @@ class Decoder:
             self._store(req.key, ids, past)
             return self._prefilled(ids, reused, started, prefill_ms)
 
+        if req.banned_first:
+            logits = logits.clone()
+            logits[..., sorted(req.banned_first)] = float("-inf")
         n = max(1, req.candidates)
         if n == 1 and req.temperature <= 0 and self.speculative:
             return greedy_speculative(self, req, ids, past, logits, reused, started, prefill_ms)

@@ -63,6 +63,9 @@ class GenerationRequest:
     # Only fill the cache with the prompt (background prefill): no candidates come back.
     prefill_only: bool = False
     prefill_chunk: int = 0  # tokens per prefill forward (0: the decoder's); cancellation between
+    # Tokens the first generated token may not be (context/reachability.py: no `return` that
+    # would cut off the statements below); remote engines are not asked to honour it.
+    banned_first: frozenset[int] = frozenset()
 
 
 @dataclass

@@ -4,21 +4,32 @@ row comes with real examples of what it does."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from codecomp_lsp.evaluation.tasks import exact_match
+from codecomp_lsp.settings import parse_settings
 from codecomp_lsp.stages import STAGES, parse_stages
 
 MAX_EXAMPLE_CHARS = 120
 
 
-def variants(ablate: str, budgets: str) -> list[tuple[str, dict]]:
+def variants(
+    ablate: str, budgets: str, settings: Sequence[tuple[str, object]] = ()
+) -> list[tuple[str, dict]]:
     """(label, settings changes) per variant: `ablate` is "all" or comma-separated stage names;
-    `budgets` comma-separated seconds (each a `timeBudgetMs`)."""
+    `budgets` comma-separated seconds (each a `timeBudgetMs`); `settings` one row per
+    (name, value) changed."""
     out: list[tuple[str, dict]] = []
     if ablate:
         stages = STAGES if ablate == "all" else sorted(parse_stages(ablate.split(",")))
         out += [(f"without {stage.value}", {"disabledStages": (stage,)}) for stage in stages]
     for seconds in filter(None, (b.strip() for b in budgets.split(","))):
         out.append((f"budget {seconds} s", {"timeBudgetMs": int(float(seconds) * 1000)}))
+    for name, value in settings:
+        errors = parse_settings({name: value}).errors
+        if errors:
+            raise ValueError("; ".join(errors))
+        out.append((f"with {name}={value}", {name: value}))
     return out
 
 

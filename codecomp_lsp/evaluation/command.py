@@ -31,7 +31,7 @@ def run_eval(args: argparse.Namespace) -> int:
         typed_limit=args.typed_limit,
     )
     try:
-        extra_rows = variants(args.ablate, args.budgets)
+        extra_rows = variants(args.ablate, args.budgets, args.variant)
     except ValueError as exc:
         print(f"codecomp: {exc}", file=sys.stderr)
         return 2
@@ -183,6 +183,14 @@ def add_eval_command(sub: argparse._SubParsersAction) -> None:
         type=_setting,
         default=[],
         help="NAME=VALUE: a server setting for the model rows (repeatable), e.g. multiline=always",
+    )
+    evaluate.add_argument(
+        "--variant",
+        action="append",
+        type=_setting,
+        default=[],
+        help="NAME=VALUE: also score each model row with this setting changed (repeatable), "
+        "e.g. candidates=1 beside --candidates 3",
     )
     evaluate.add_argument("--report", help="write the tables (and ablation examples) as Markdown")
     evaluate.add_argument("--languages", default="python")

@@ -33,7 +33,13 @@ class RepeatedAsks:
         tight = req.deadline is not None and req.deadline - time.monotonic() < 30
         if tight or req.temperature > 0 or req.on_text is not None or req.on_finish is not None:
             return self._engine.generate(req)
-        key = (tuple(req.prompt_ids), req.max_new_tokens, req.candidates, req.stop_check is None)
+        key = (
+            tuple(req.prompt_ids),
+            req.max_new_tokens,
+            req.candidates,
+            req.stop_check is None,
+            req.banned_first,
+        )
         if key not in self._answers:
             self._answers[key] = self._engine.generate(req)
         return self._answers[key]

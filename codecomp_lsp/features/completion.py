@@ -8,28 +8,47 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from functools import cached_property
-from itertools import accumulate
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import tree_sitter
 
 from codecomp_lsp.context.cursor import extract_context
 from codecomp_lsp.context.languages import LanguageSpec, language_for
 from codecomp_lsp.context.parsed import parsed
+from codecomp_lsp.context.reachability import forbidden_endings
 from codecomp_lsp.context.snippets import collect_snippets
 from codecomp_lsp.context.types import CursorContext
-from codecomp_lsp.engine.decoder import Cancelled, Finish, GenerationRequest, GenerationResult
+from codecomp_lsp.engine.decoder import (
+    Cancelled,
+    Decoder,
+    Finish,
+    GenerationRequest,
+)
+from codecomp_lsp.features.completion_types import (
+    CompletionOutcome,
+    CompletionQuery,
+    DocumentSnapshot,
+    Suggestion,
+)
 from codecomp_lsp.features.port import ModelPort
 from codecomp_lsp.features.reference_check import ReferenceCheck
 from codecomp_lsp.features.stops import make_stop_check
 from codecomp_lsp.postprocess.parse_check import parse_penalty, rank_candidates
 from codecomp_lsp.postprocess.pipeline import clean_completion
 from codecomp_lsp.postprocess.secrets import find_secret_in, stream_prefix
+from codecomp_lsp.prompt.bans import first_token_bans
 from codecomp_lsp.prompt.builder import Prompt, PromptBuilder
 from codecomp_lsp.settings import Settings
 from codecomp_lsp.stages import Stage
+
+__all__ = [
+    "CompletionOutcome",
+    "CompletionQuery",
+    "CompletionService",
+    "DocumentSnapshot",
+    "Suggestion",
+]
 
 # Lines around the cursor handed to the context layer: bounds parse cost on huge files. The start is
 # a multiple of the context's line step so its window snapping is unaffected. After the cursor the
@@ -41,63 +60,6 @@ WINDOW_LINES_AFTER_MIN = 64
 WINDOW_LINES_AFTER_MAX = 512
 TOKENS_PER_LINE_MIN = 4
 LINE_STEP = 16
-
-
-@dataclass(frozen=True)
-class DocumentSnapshot:
-    uri: str
-    text: str  # "\n" line endings
-    language_id: str | None = None
-    version: int | None = None
-    # Where each line of `text` starts, when the caller already knows (the document store does).
-    starts: Sequence[int] | None = field(default=None, compare=False, repr=False)
-
-    @cached_property
-    def line_starts(self) -> Sequence[int]:
-        """Code-point offset of each line's first character."""
-        if self.starts is not None:
-            return self.starts
-        return [0, *accumulate(len(line) + 1 for line in self.text.split("\n"))][:-1]
-
-    def line_offset(self, line: int) -> int:
-        """Offset of the start of `line` (the text's length past the last line)."""
-        starts = self.line_starts
-        return starts[max(0, line)] if line < len(starts) else len(self.text)
-
-
-@dataclass
-class CompletionQuery:
-    doc: DocumentSnapshot
-    line: int
-    character: int  # code points
-    candidates: int = 1
-    automatic: bool = True  # typed, not explicitly invoked: mid-word positions get nothing
-    open_docs: list[DocumentSnapshot] = field(default_factory=list)
-    on_text: Callable[[str], None] | None = None  # the first candidate's text as it grows
-    on_candidate: Callable[[Suggestion], None] | None = None  # each cleaned candidate as it ends
-    cancel: threading.Event = field(default_factory=threading.Event)
-    feature: str = "inline"
-    # When the request arrived (time.monotonic()): the time budget counts from here, so time spent
-    # waiting behind other work is part of it.
-    received: float = field(default_factory=time.monotonic)
-    background: bool = False  # computed ahead of the user (a prefetch), not asked for
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    text: str  # inserted at the cursor
-    score: float  # mean token log-probability
-    parse_penalty: int | None = 0  # errors the candidate adds; None: not parsed (it was alone)
-
-
-@dataclass
-class CompletionOutcome:
-    suggestions: list[Suggestion]
-    incomplete: bool = False
-    reason: str = ""  # why there is nothing: "mid-word", "disabled", "empty", "cancelled"
-    result: GenerationResult | None = None
-    typed_ahead: bool = False
-    context: CursorContext | None = None
 
 
 @dataclass(frozen=True)
@@ -296,7 +258,13 @@ class CompletionService:
             return CompletionOutcome([], reason="mid-word", context=ctx)
         prompt = self._prompt(builder, ctx, query.automatic)
         off = frozenset(settings.disabledStages)
-        self.engine.require()
+        loaded, backend = self.engine.require()
+        # Remote engines take no first-token bans; the local decoder does.
+        endings = (
+            ()
+            if Stage.REACHABILITY in off or not isinstance(backend, Decoder)
+            else (forbidden_endings(ctx))
+        )
 
         refused: set[str] = set()
         on_text = None
@@ -357,6 +325,7 @@ class CompletionService:
             else None,
             reuse=settings.kvReuse,
             background=query.background,
+            banned_first=first_token_bans(loaded.tokenizer, endings),
         )
         if request.deadline is not None and time.monotonic() >= request.deadline:
             # Its time went by in the queue: an answer now would come too late to be wanted.

@@ -119,6 +119,9 @@ class LoRA(FineTune):
     full model. `frozen_bf16` keeps the frozen base weights in bfloat16 (half the memory, no
     per-step casts under autocast); the adapter's weights train in float32."""
 
+    # One 512-token window a step: on a 2-core CPU (AMD EPYC Zen 5, Qwen2.5-Coder-0.5B) that trains
+    # 205 tokens/s against 130 for four (the 151k-word logits of four windows are 1.2 GB).
+    batch_size: int = 1
     rank: int = 16
     target_modules: str = "all-linear"
     merge: bool = False

@@ -244,3 +244,32 @@ def test_rowwise_attention_computes_what_sdpa_computes(tiny_model_dir: Path, dty
     tolerance = 1e-3 if dtype == "float32" else 0.1
     assert torch.allclose(rowwise, reference, atol=tolerance), (rowwise - reference).abs().max()
     assert (rowwise.argmax(-1) == reference.argmax(-1)).float().mean() > 0.97
+
+
+@pytest.mark.parametrize("speculative", [False, True])
+@pytest.mark.parametrize("candidates", [1, 3])
+def test_banned_first_tokens_are_never_the_first_and_only_the_first(
+    loaded, speculative: bool, candidates: int
+) -> None:
+    """`banned_first` (context/reachability.py) takes the first token away, whichever path
+    decodes; the next-best answers, and later tokens are free to be anything."""
+    decoder = Decoder(loaded, PrefixCache(1 << 30), speculative=speculative)
+    ids = loaded.tokenizer(LIST_FILES_PY[:300])["input_ids"]
+
+    def run(banned: frozenset[int]) -> list:
+        request = GenerationRequest(
+            key="k", prompt_ids=ids, max_new_tokens=8, candidates=candidates, reuse=False
+        )
+        request.banned_first = banned
+        return decoder.run(request).candidates
+
+    free = run(frozenset())
+    first = free[0].token_ids[0]
+    banned = run(frozenset({first}))
+    assert all(c.token_ids[0] != first for c in banned if c.token_ids)
+    assert banned[0].token_ids and banned[0].token_ids != free[0].token_ids
+    # The ban holds for the first token alone: banning a token the greedy answer only uses
+    # later changes nothing (it still comes, where it came).
+    later = [t for t in free[0].token_ids[1:] if t != first]
+    if later:
+        assert run(frozenset({later[0]}))[0].token_ids == free[0].token_ids

@@ -100,6 +100,9 @@ def test_variants_and_the_ablation_report() -> None:
     ]
     with pytest.raises(ValueError):
         variants("indentation,bogus", "")
+    assert variants("", "", [("candidates", 1)]) == [("with candidates=1", {"candidates": 1})]
+    with pytest.raises(ValueError, match="unknown setting"):
+        variants("", "", [("candidatez", 1)])
 
     def report(name: str, passed: list[bool], predictions: list[str]) -> dict:
         rows = [
