@@ -123,3 +123,14 @@ def test_package_json_contributes_every_server_setting() -> None:
         assert schema["type"] == json_type[type(default)], name
         expected = list(default) if isinstance(default, tuple) else default
         assert schema["default"] == expected, f"codecomp.{name}: default differs from the server's"
+    # Enumerated values are the server's own: every pipeline stage can be switched off.
+    from codecomp_lsp.stages import STAGES
+
+    stages = properties["codecomp.disabledStages"]["items"]["enum"]
+    assert stages == [stage.value for stage in STAGES]
+    row = next(
+        line
+        for line in (REPO / "README.md").read_text(encoding="utf-8").split("\n")
+        if line.startswith("| `disabledStages` |")
+    )
+    assert all(f"`{stage.value}`" in row for stage in STAGES), row
