@@ -252,6 +252,9 @@ def finetune(
     out.mkdir(parents=True, exist_ok=True)
     if adapter_only:
         _clear_model_files(out)
+        for name, param in model.named_parameters():
+            if "lora_" in name:  # bf16 on disk: half the size, merged in float32 at load
+                param.data = param.data.to(torch.bfloat16)
         model.save_pretrained(out)
         set_base(out, base_name or str(Path(base).resolve()))
         size = (out / ADAPTER_WEIGHTS).stat().st_size
