@@ -157,3 +157,31 @@ async def test_custom_requests_without_a_params_member_are_answered() -> None:
     finally:
         proc.kill()
         await proc.wait()
+
+
+async def test_a_lora_adapter_serves_and_a_broken_one_says_why(tiny_model_dir, tmp_path) -> None:
+    """An adapter folder as `--model` answers as its base with the adapter folded in; one made for
+    another base (the shipped codecomp-tiny has other shapes) is refused with the reason, and the
+    built-in model answers."""
+    from codecomp_lsp.modelstore.adapter import set_base
+    from tests.engine.test_adapter import make_adapter
+
+    good = make_adapter(tiny_model_dir, tmp_path / "good")
+    async with lsp_session(good) as client:
+        info = await stats(client)
+        assert info["model"] == f"good (LoRA on {tiny_model_dir.name})", info
+        assert info["modelFallback"] is False and info["modelError"] is None
+        open_doc(client, URI, TEXT)
+        answer = await inline(client, URI, *END, invoked=True)
+        assert isinstance(answer, types.InlineCompletionList)
+
+    wrong = make_adapter(tiny_model_dir, tmp_path / "wrong")
+    set_base(wrong, "codecomp-tiny")
+    async with lsp_session(wrong) as client:
+        info = await stats(client)
+        assert info["model"] == "codecomp-tiny" and info["modelFallback"] is True, info
+        assert "trained on another base" in info["modelError"], info
+        errors = _messages(client, types.MessageType.Error)
+        assert any("trained on another base" in m for m in errors), client.messages
+        open_doc(client, URI, TEXT)
+        assert isinstance(await inline(client, URI, *END, invoked=True), types.InlineCompletionList)
