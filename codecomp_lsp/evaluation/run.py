@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -247,5 +248,7 @@ def render_table(reports: list[dict]) -> str:
 
 
 def save(reports: list[dict], out: Path) -> None:
+    """The reports as JSON; gzipped when the name ends in .gz (as benchmarks/results keeps them)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(reports, indent=1))
+    data = json.dumps(reports, indent=1).encode()
+    out.write_bytes(gzip.compress(data, mtime=0) if out.suffix == ".gz" else data)

@@ -192,3 +192,16 @@ def test_codecomp_eval_on_a_small_sample(tmp_path: Path) -> None:
         assert report["sets"]["next-line"]["tasks"] == 3
         assert 0.0 <= report["sets"]["humaneval"]["pass@1"] <= 1.0
         assert len(report["predictions"]["fim-line"]) == 3
+
+
+def test_saved_reports_are_gzipped_when_the_name_says_so(tmp_path) -> None:
+    import gzip
+    import json
+
+    from codecomp_lsp.evaluation.run import save
+
+    reports = [{"completer": "x", "sets": {}}]
+    save(reports, tmp_path / "r.json.gz")
+    save(reports, tmp_path / "r.json")
+    assert json.loads(gzip.decompress((tmp_path / "r.json.gz").read_bytes())) == reports
+    assert json.loads((tmp_path / "r.json").read_text()) == reports
