@@ -21,9 +21,11 @@ def real_models() -> dict[str, str]:
     return pull_real_models()
 
 
-def _complete(env: dict[str, str], file: str, line: int) -> dict:
+def complete_cli(env: dict[str, str], file: str, line: int, *extra: str) -> dict:
+    """`codecomp complete FILE --line LINE --json [extra]` in the repository, its JSON report."""
     done = subprocess.run(
-        [sys.executable, "-m", "codecomp_lsp.cli", "complete", file, "--line", str(line), "--json"],
+        [sys.executable, "-m", "codecomp_lsp.cli", "complete", file, "--line", str(line), "--json"]
+        + list(extra),
         env=env,
         cwd=REPO,
         capture_output=True,
@@ -36,12 +38,12 @@ def _complete(env: dict[str, str], file: str, line: int) -> dict:
 
 
 def test_the_default_model_completes_python_and_typescript_correctly(real_models) -> None:
-    python = _complete(real_models, "examples/walk.py", 16)
+    python = complete_cli(real_models, "examples/walk.py", 16)
     assert python["model"].startswith("qwen2.5-coder-") and python["modelError"] is None
     assert python["modelReason"].startswith("the best pulled model for")
     body = python["suggestions"][0]
     assert "return" in body and ("len(" in body or "sum(" in body) and "handle" in body, body
-    typescript = _complete(real_models, "examples/average.ts", 7)
+    typescript = complete_cli(real_models, "examples/average.ts", 7)
     assert "total / values.length" in typescript["suggestions"][0], typescript
     assert (
         python["loadSeconds"] < 60

@@ -15,6 +15,7 @@ from transformers import AutoTokenizer
 
 from tests.conftest import REAL_MODELS_DIR, REPO, pull_real_models
 from tests.e2e.lsp_helpers import inline, lsp_session, open_doc, stats
+from tests.e2e.test_default_model_e2e import complete_cli
 
 BASE = "qwen2.5-coder-0.5b"
 
@@ -119,17 +120,7 @@ async def test_a_lora_adapter_of_the_default_model_is_trained_and_served(
     assert (out / "adapter_model.safetensors").stat().st_size < 50_000_000
     assert f"--model {out}" in tuned.stdout
 
-    done = subprocess.run(
-        [sys.executable, "-m", "codecomp_lsp.cli", "complete", "examples/walk.py"]
-        + ["--line", "16", "--json", "--model", str(out)],
-        env=real_models,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    answer = json.loads(done.stdout)
+    answer = complete_cli(real_models, "examples/walk.py", 16, "--model", str(out))
     assert answer["model"] == f"adapter (LoRA on {BASE})" and answer["modelError"] is None
     body = answer["suggestions"][0]
     assert "return" in body and "handle" in body, body  # a few steps leave the model sound
