@@ -27,10 +27,17 @@ _COMMENTS = ("#", "//", "/*", "*")
 
 
 def _next_statement(after: str) -> str | None:
-    for row in after.split("\n"):
+    """The first line below that is not blank or a comment (read line by line: the window after
+    the cursor can be hundreds of lines, and this runs on every request)."""
+    start = 0
+    while start <= len(after):
+        end = after.find("\n", start)
+        end = len(after) if end < 0 else end
+        row = after[start:end]
         stripped = row.strip()
         if stripped and not stripped.startswith(_COMMENTS):
             return row
+        start = end + 1
     return None
 
 

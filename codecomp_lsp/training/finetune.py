@@ -207,13 +207,12 @@ def finetune(
         )
 
     before_loss = heldout_loss()
-    has_fim = markers is not None
     liked: list[tuple[list[int], int]] = []
     disliked: list[tuple[list[int], int]] = []
     if feedback is not None:
         examples = load_feedback(feedback)
-        liked = [example_ids(tokenizer, e, context, fim=has_fim) for e in examples.accepted]
-        disliked = [example_ids(tokenizer, e, context, fim=has_fim) for e in examples.rejected]
+        liked = [example_ids(tokenizer, e, context, markers=markers) for e in examples.accepted]
+        disliked = [example_ids(tokenizer, e, context, markers=markers) for e in examples.rejected]
         log(f"feedback: {len(liked)} accepted examples, {len(disliked)} rejected (held out)")
     feedback_before = (middle_loss(model, liked), middle_loss(model, disliked))
     if isinstance(recipe, LoRA):
@@ -229,7 +228,7 @@ def finetune(
         rng,
         batch_size=recipe.batch_size,
         seq_len=context,
-        fim_rate=recipe.fim_rate if has_fim else 0.0,
+        fim_rate=recipe.fim_rate if markers else 0.0,
         spm_rate=recipe.spm_rate,
         markers=markers or CODECOMP_MARKERS,
     )

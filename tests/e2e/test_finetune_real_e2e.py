@@ -136,3 +136,18 @@ async def test_a_lora_adapter_of_the_default_model_is_trained_and_served(
         last = source.rstrip("\n").split("\n")
         result = await inline(client, uri, len(last) - 1, len(last[-1]), invoked=True)
         assert result is not None and "total / values.length" in result.items[0].insert_text
+
+
+def test_accepted_suggestions_are_trained_in_qwens_own_fim_layout(
+    real_models: dict[str, str],
+) -> None:
+    """`codecomp finetune --feedback` on Qwen: each accepted suggestion is a Qwen FIM example."""
+    from codecomp_lsp.training.data.feedback import FeedbackExample, example_ids
+    from codecomp_lsp.training.finetune import fim_markers
+
+    tokenizer = AutoTokenizer.from_pretrained(_converted(real_models))
+    example = FeedbackExample("def area(r):\n    ", "return 3.14 * r * r", "\n")
+    ids, middle_at = example_ids(tokenizer, example, 256, markers=fim_markers(tokenizer))
+    text = tokenizer.decode(ids)
+    assert text.startswith("<|fim_prefix|>def area(r):") and "<|fim_suffix|>" in text
+    assert tokenizer.decode(ids[middle_at:]) == "return 3.14 * r * r<|endoftext|>"

@@ -18,8 +18,8 @@ import torch
 from transformers import PreTrainedTokenizerBase
 
 from codecomp_lsp.features.feedback_log import read_log
+from codecomp_lsp.training.fim import CODECOMP_MARKERS, FimMarkers
 from codecomp_lsp.training.loop import IGNORE_INDEX, Batch, autocast
-from codecomp_lsp.training.special_tokens import EOS_TOKEN, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
 
 MIX_RATE = 0.25  # of each batch's rows given to accepted examples (at least one row)
 
@@ -59,22 +59,28 @@ def load_feedback(path: Path) -> FeedbackSet:
 
 
 def example_ids(
-    tokenizer: PreTrainedTokenizerBase, example: FeedbackExample, context: int, *, fim: bool
+    tokenizer: PreTrainedTokenizerBase,
+    example: FeedbackExample,
+    context: int,
+    *,
+    markers: FimMarkers | None,
 ) -> tuple[list[int], int]:
-    """The example as PSM token ids within `context` (the prefix cut on the left, the suffix on
-    the right), and where its middle starts. Without FIM tokens: the plain text."""
+    """The example as PSM token ids in the model family's FIM markers within `context` (the
+    prefix cut on the left, the suffix on the right), and where its middle starts. Without
+    markers (a model with no FIM): the plain text."""
 
     def encode(text: str) -> list[int]:
         return tokenizer.encode(text, add_special_tokens=False)
 
-    middle = encode(example.middle)[: context // 2] + encode(EOS_TOKEN)
+    end = (markers or CODECOMP_MARKERS).eos
+    middle = encode(example.middle)[: context // 2] + encode(end)
     budget = max(0, context - len(middle) - 3)
     suffix = encode(example.suffix)[: budget // 3]
     prefix = encode(example.prefix)
     prefix = prefix[max(0, len(prefix) - (budget - len(suffix))) :]
-    if not fim:
+    if markers is None:
         return prefix + middle, len(prefix)
-    (pre,), (suf,), (mid,) = encode(FIM_PREFIX), encode(FIM_SUFFIX), encode(FIM_MIDDLE)
+    (pre,), (suf,), (mid,) = encode(markers.prefix), encode(markers.suffix), encode(markers.middle)
     head = [pre, *prefix, suf, *suffix, mid]
     return head + middle, len(head)
 
