@@ -25,6 +25,9 @@ class Stage(StrEnum):
     # An empty line with statements after it at its indentation is not answered with `return`,
     # `raise`, `break`… that would cut them off (context/reachability.py).
     REACHABILITY = "reachability"
+    # On an empty line whose next lines read names nothing binds, answers that bind them rank
+    # first, and one that starts with the binding is decoded when none does (context/needed.py).
+    DEFINITION_CHECK = "definition-check"
 
 
 STAGES = tuple(Stage)

@@ -14,6 +14,7 @@ TypeScript (and TSX).
 
 from __future__ import annotations
 
+import builtins
 import keyword
 import re
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from codecomp_lsp.context.treesitter import node_text
 __all__ = [
     "JS_RESERVED",
     "NAMED_LANGUAGES",
+    "PY_BUILTINS",
     "Names",
     "Occurrence",
     "Role",
@@ -36,6 +38,13 @@ __all__ = [
 ]
 
 NAMED_LANGUAGES = frozenset({"python", "javascript", "typescript", "tsx"})
+# Names every Python scope can read without binding them.
+PY_BUILTINS = (
+    frozenset(dir(builtins))
+    | frozenset(keyword.kwlist)
+    | frozenset(keyword.softkwlist)
+    | {"self", "cls", "__name__", "__file__", "__doc__"}
+)
 PY_FUNCTIONS = frozenset({"function_definition", "lambda"})
 # Words a JavaScript/TypeScript name cannot be (reserved words, and the few that mean a value).
 JS_RESERVED = frozenset(

@@ -28,6 +28,7 @@ class Stats:
         "lowConfidence",  # automatic suggestions hidden by minConfidence
         "suppressedSecrets",
         "heldBackUnknownNames",  # a lone automatic suggestion of names nothing defines
+        "definitionAnswers",  # answers decoded to bind names the lines below read (needed.py)
         "promptTokens",
         "reusedTokens",
         "prefilledTokens",

@@ -31,6 +31,12 @@ from codecomp_lsp.features.completion_types import (
     DocumentSnapshot,
     Suggestion,
 )
+from codecomp_lsp.features.definition_check import (
+    bound_count,
+    guided_answer,
+    needed_at,
+    rank_by_definitions,
+)
 from codecomp_lsp.features.port import ModelPort
 from codecomp_lsp.features.reference_check import ReferenceCheck
 from codecomp_lsp.features.stops import make_stop_check
@@ -341,6 +347,34 @@ class CompletionService:
                 continue  # never shown: it looks like it carries a secret
             if text and all(text != seen for seen, _ in cleaned):
                 cleaned.append((text, cand.mean_logprob))
+        needed = (
+            None
+            if Stage.DEFINITION_CHECK in off
+            else needed_at(
+                ctx,
+                window,
+                offset,
+                spec,
+                lambda: window_tree(window, spec, doc.uri),
+                lambda: self.references.elsewhere(doc, query.open_docs),
+            )
+        )
+        if needed is not None and all(
+            bound_count(t, needed) < len(needed.names) for t, _ in cleaned
+        ):
+            extra = guided_answer(
+                self.engine,
+                builder,
+                ctx,
+                request,
+                needed,
+                lambda c: None if Stage.STOP_CHECK in off else make_stop_check(c, spec),
+                off,
+                lambda words: first_token_bans(loaded.tokenizer, words),
+            )
+            if extra and extra[0] not in dict(cleaned) and not self._refuse(extra[0], ctx, refused):
+                cleaned.append(extra)
+                self.engine.stats.add(definitionAnswers=1)
         scores = dict(cleaned)
         if Stage.PARSE_CHECK in off:
             ranked: list[tuple[str, int | None]] = [(text, None) for text in scores]
@@ -353,6 +387,8 @@ class CompletionService:
                 suggestions, doc, query.open_docs, language, automatic=query.automatic
             )
             self.engine.stats.add(heldBackUnknownNames=held)
+        if needed is not None:
+            suggestions = rank_by_definitions(suggestions, needed)
         incomplete = any(c.finish in (Finish.DEADLINE, Finish.LENGTH) for c in result.candidates)
         if suggestions and remember:
             self.remember(doc, query.line, ctx, suggestions[0].text)

@@ -43,6 +43,14 @@ class ReferenceCheck:
             names |= self._document_words(each.uri, each.version, each.text)
         return frozenset(names)
 
+    def elsewhere(self, doc: Any, open_docs: Sequence[Any]) -> frozenset[str]:
+        """The words of the open documents other than `doc`."""
+        names: set[str] = set()
+        for each in open_docs:
+            if each.uri != doc.uri:
+                names |= self._document_words(each.uri, each.version, each.text)
+        return frozenset(names)
+
     def apply(
         self,
         suggestions: list[Any],

@@ -11,12 +11,10 @@ names, holds it back. Only languages whose builtins are listed here are checked.
 
 from __future__ import annotations
 
-import builtins
-import keyword
 import re
 from collections.abc import Iterable
 
-from codecomp_lsp.context.names import JS_RESERVED
+from codecomp_lsp.context.names import JS_RESERVED, PY_BUILTINS
 
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
 # String literals and comments, removed before names are read (a rough, line-level scan).
@@ -32,8 +30,6 @@ def _names(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-_PY_BUILTINS = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
-_PY_BUILTINS |= {"self", "cls", "__name__", "__file__", "__doc__"}
 _JS_KEYWORDS = JS_RESERVED | _names(
     """get set from as NaN Infinity implements interface package private protected public
     type readonly declare namespace module abstract keyof infer is satisfies never unknown any
@@ -51,7 +47,7 @@ _JS_GLOBALS = _names(
     Awaited Iterable Iterator AsyncIterable PromiseLike ArrayLike"""
 )
 _KNOWN_BY_LANGUAGE = {
-    "python": _PY_BUILTINS,
+    "python": PY_BUILTINS,
     "javascript": _JS_KEYWORDS | _JS_GLOBALS,
     "typescript": _JS_KEYWORDS | _JS_GLOBALS,
     "tsx": _JS_KEYWORDS | _JS_GLOBALS,
@@ -86,6 +82,15 @@ def known_names(texts: Iterable[str], language: str | None) -> frozenset[str]:
 
 def _words(group: str | None) -> set[str]:
     return set(_WORD.findall(group or ""))
+
+
+def defined_names(text: str, language: str | None) -> set[str]:
+    """The names `text` binds (assignment targets, loop variables, parameters, definitions,
+    imports), read roughly from the text; nothing in a language without a builtins list."""
+    if not checks(language):
+        return set()
+    python = language == "python"
+    return _defined((_PY_NOISE if python else _JS_NOISE).sub(" ", text), python)
 
 
 def _defined(code: str, python: bool) -> set[str]:

@@ -13,6 +13,7 @@ _CACHE: weakref.WeakKeyDictionary[Any, dict[tuple[str, ...], frozenset[int]]] = 
     weakref.WeakKeyDictionary()
 )
 _LOCK = threading.Lock()
+_KEPT = 256  # word sets kept per tokenizer (the definition check asks for the names of a file)
 
 
 def _starts_with_word(text: str, word: str) -> bool:
@@ -39,5 +40,8 @@ def first_token_bans(tokenizer: Any, words: tuple[str, ...]) -> frozenset[int]:
                 ids.add(token_id)
     found = frozenset(ids)
     with _LOCK:
-        _CACHE.setdefault(tokenizer, {})[words] = found
+        kept = _CACHE.setdefault(tokenizer, {})
+        kept[words] = found
+        while len(kept) > _KEPT:
+            kept.pop(next(iter(kept)))
     return found
