@@ -26,6 +26,7 @@ from codecomp_lsp.context.names import (
     is_identifier,
     occurrences,
 )
+from codecomp_lsp.context.treesitter import node_text, walk
 
 # Only names first read within this many lines below the cursor: what the line just above them
 # must bind, not something missing further down.
@@ -71,7 +72,21 @@ def _code_lines_after(window: str, row_end: int) -> list[tuple[int, str]]:
     return out
 
 
-def _in_case_pattern(node: tree_sitter.Node) -> bool:
+def _captures(scope: tree_sitter.Node, data: bytes) -> set[str]:
+    """Names a `case` pattern binds (the name table reads them as dotted paths, not bindings)."""
+    if b"case" not in data[scope.start_byte : scope.end_byte]:
+        return set()
+    return {
+        node_text(node)
+        for node in walk(scope)
+        if node.type == "identifier"
+        and node.parent is not None
+        and node.parent.type in ("dotted_name", "case_pattern", "as_pattern")
+        and _under_case_pattern(node)
+    }
+
+
+def _under_case_pattern(node: tree_sitter.Node) -> bool:
     parent = node.parent
     while parent is not None and parent.type not in ("block", "module"):
         if parent.type == "case_pattern":
@@ -121,7 +136,7 @@ def needed_names(
     seen: dict[str, list] = {}
     for occ in occurrences(scope, "python"):
         seen.setdefault(occ.name, []).append(occ)
-    known = PY_BUILTINS | elsewhere
+    known = PY_BUILTINS | elsewhere | _captures(scope, data)
     outside = data[: scope.start_byte] + b"\n" + data[scope.end_byte :]
     found: list[tuple[int, int, str, bool, bool]] = []  # (row, byte, name, only read, called)
     for name, occs in seen.items():
@@ -134,8 +149,6 @@ def needed_names(
         binds = [o.at for o in occs if o.role is not Role.USE]
         if not reads or reads[0] >= min(binds, default=1 << 62):
             continue  # bound before it is read: `x = …` below defines it
-        if any(_in_case_pattern(o.node) for o in occs):
-            continue
         if re.search(rb"(?<![\w.])" + re.escape(name.encode()) + rb"(?!\w)", outside):
             continue
         called = any(
