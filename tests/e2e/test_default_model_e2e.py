@@ -65,3 +65,50 @@ async def test_the_servers_first_invoked_request_waits_for_the_default_model(
         assert answer is not None and answer.items, "the first request came back empty"
         assert "total / values.length" in answer.items[0].insert_text
         assert not [m for m in client.messages if m.type == types.MessageType.Error]
+
+
+# HumanEval/49 with its first line masked (the model alone answers `if n == 0:` there).
+MODP = (
+    "\n\ndef modp(n: int, p: int):\n"
+    '    """Return 2^n modulo p (be aware of numerics).\n'
+    "    >>> modp(3, 5)\n"
+    "    3\n"
+    "    >>> modp(1101, 101)\n"
+    "    2\n"
+    "    >>> modp(0, 101)\n"
+    "    1\n"
+    "    >>> modp(3, 11)\n"
+    "    8\n"
+    "    >>> modp(100, 101)\n"
+    "    1\n"
+    '    """\n'
+    "    \n"
+    "    for i in range(n):\n"
+    "        ret = (2 * ret) % p\n"
+    "    return ret\n"
+)
+
+
+async def _first_line(options: dict) -> tuple[str, dict]:
+    uri = "file:///tmp/modp.py"
+    async with lsp_session(None, options=options) as client:
+        open_doc(client, uri, MODP)
+        answer = await inline(client, uri, 15, 4, invoked=True)
+        assert answer is not None and answer.items, "no answer"
+        info = await stats(client)
+        assert info["model"].startswith("qwen2.5-coder-")
+        return answer.items[0].insert_text.split("\n")[0].strip(), info
+
+
+async def test_an_empty_line_above_a_loop_that_reads_a_name_gets_its_binding(
+    real_models, monkeypatch
+) -> None:
+    """The definition check through the server with the default model: the answer binds `ret`,
+    which the loop below reads. Where the model's own answers do not (on the CPUs measured it
+    writes `if n == 0:`), the check decoded the one shown."""
+    monkeypatch.setenv("CODECOMP_MODELS", REAL_MODELS_DIR)
+    alone, off = await _first_line({"disabledStages": ["definition-check"]})
+    assert off["definitionAnswers"] == 0
+    first, on = await _first_line({})
+    assert first == "ret = 1", (first, alone)
+    assert on["definitionAnswers"] == (0 if alone.startswith("ret =") else 1), alone
