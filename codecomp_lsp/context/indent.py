@@ -7,9 +7,9 @@ from the file itself rather than assumed.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
-__all__ = ["detect_indent_unit", "indent_width", "leading_ws"]
+__all__ = ["code_lines", "detect_indent_unit", "indent_width", "leading_ws"]
 
 _TAB_WIDTH = 4
 _SCAN_LINES = 200  # lines scanned on each side of the cursor: enough to see the habit, and cheap
@@ -18,6 +18,22 @@ _SCAN_LINES = 200  # lines scanned on each side of the cursor: enough to see the
 def leading_ws(line: str) -> str:
     """The spaces and tabs a line starts with."""
     return line[: len(line) - len(line.lstrip(" \t"))]
+
+
+def code_lines(text: str, comments: tuple[str, ...]) -> Iterator[tuple[int, str]]:
+    """(line number from 1, line) of the lines of `text` that are neither blank nor start with
+    one of `comments`, read one at a time: the text after a cursor can be hundreds of lines, and
+    its readers stop after the first few."""
+    start = number = 0
+    while start <= len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        number += 1
+        row = text[start:end]
+        stripped = row.strip()
+        if stripped and not stripped.startswith(comments):
+            yield number, row
+        start = end + 1
 
 
 def indent_width(ws: str) -> int:

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import takewhile
 
 import tree_sitter
 
+from codecomp_lsp.context.indent import code_lines, leading_ws
 from codecomp_lsp.context.names import (
     PY_BUILTINS,
     Role,
@@ -59,17 +61,18 @@ class NeededNames:
 
 
 def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" \t"))
+    return len(leading_ws(line))
 
 
 def _code_lines_after(window: str, row_end: int) -> list[tuple[int, str]]:
-    """(row offset from the cursor line, text) of the non-blank, non-comment lines below."""
-    out: list[tuple[int, str]] = []
-    for k, line in enumerate(window[row_end + 1 :].split("\n")[: HORIZON_LINES * 4], start=1):
-        stripped = line.strip()
-        if stripped and not stripped.startswith(_COMMENT):
-            out.append((k, line))
-    return out
+    """(row offset from the cursor line, text) of the non-blank, non-comment lines among the
+    next few below."""
+    return list(
+        takewhile(
+            lambda found: found[0] <= HORIZON_LINES * 4,
+            code_lines(window[row_end + 1 :], (_COMMENT,)),
+        )
+    )
 
 
 def _captures(scope: tree_sitter.Node, data: bytes) -> set[str]:

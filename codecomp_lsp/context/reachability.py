@@ -7,6 +7,7 @@ the loop below still to run), so the first token of such an answer is not allowe
 
 from __future__ import annotations
 
+from codecomp_lsp.context.indent import code_lines
 from codecomp_lsp.context.types import CursorContext
 
 ENDINGS: dict[str, tuple[str, ...]] = {
@@ -27,18 +28,8 @@ _COMMENTS = ("#", "//", "/*", "*")
 
 
 def _next_statement(after: str) -> str | None:
-    """The first line below that is not blank or a comment (read line by line: the window after
-    the cursor can be hundreds of lines, and this runs on every request)."""
-    start = 0
-    while start <= len(after):
-        end = after.find("\n", start)
-        end = len(after) if end < 0 else end
-        row = after[start:end]
-        stripped = row.strip()
-        if stripped and not stripped.startswith(_COMMENTS):
-            return row
-        start = end + 1
-    return None
+    """The first line below that is not blank or a comment."""
+    return next((row for _, row in code_lines(after, _COMMENTS)), None)
 
 
 def block_continues(ctx: CursorContext) -> bool:

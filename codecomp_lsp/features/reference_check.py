@@ -38,10 +38,8 @@ class ReferenceCheck:
             self._words.pop(uri, None)
 
     def known(self, doc: Any, open_docs: Sequence[Any], language: str) -> frozenset[str]:
-        names = set(known_names((), language))
-        for each in (doc, *open_docs):
-            names |= self._document_words(each.uri, each.version, each.text)
-        return frozenset(names)
+        own = self._document_words(doc.uri, doc.version, doc.text)
+        return known_names((), language) | own | self.elsewhere(doc, open_docs)
 
     def elsewhere(self, doc: Any, open_docs: Sequence[Any]) -> frozenset[str]:
         """The words of the open documents other than `doc`."""
